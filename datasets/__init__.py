@@ -1,0 +1,1 @@
+"""Dataset loaders and small bundled data for pgmkit examples, tests and benchmarks."""

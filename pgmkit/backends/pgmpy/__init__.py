@@ -1,0 +1,1 @@
+"""The pgmpy backend: exact discrete inference and parameter learning for Bayesian networks."""

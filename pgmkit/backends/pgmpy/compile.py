@@ -1,0 +1,65 @@
+"""Spec -> pgmpy ``DiscreteBayesianNetwork``; one small rule per CPD kind."""
+from __future__ import annotations
+
+import warnings
+from functools import singledispatch
+
+from pgmkit.errors import SpecError, UnsupportedError
+from pgmkit.spec.cpd import LinearGaussianCPD, NeuralCPD, NormalCPD, TableCPD
+from pgmkit.spec.model import ModelSpec, Variable
+
+
+@singledispatch
+def compile_cpd(cpd, spec: ModelSpec, var: Variable):
+    raise UnsupportedError(f"backend 'pgmpy' cannot compile {type(cpd).__name__} for node "
+                           f"'{var.name}'; use 'pyro'")
+
+
+@compile_cpd.register
+def _(cpd: TableCPD, spec: ModelSpec, var: Variable):
+    from pgmpy.factors.discrete import TabularCPD
+
+    parents = [p.name for p in var.parents]
+    state_names = {var.name: list(var.states)}
+    state_names.update({p: list(spec[p].states) for p in parents})
+    return TabularCPD(var.name, var.card, cpd.rows().T.copy(), evidence=parents or None,
+                      evidence_card=[spec[p].card for p in parents] or None,
+                      state_names=state_names)
+
+
+@compile_cpd.register
+def _(cpd: NeuralCPD, spec: ModelSpec, var: Variable):
+    raise UnsupportedError(f"backend 'pgmpy' cannot compile NeuralCPD for node '{var.name}'; "
+                           "use 'pyro'")
+
+
+@compile_cpd.register(NormalCPD)
+@compile_cpd.register(LinearGaussianCPD)
+def _(cpd, spec: ModelSpec, var: Variable):
+    raise UnsupportedError(f"backend 'pgmpy' compiles discrete networks only; '{var.name}' has "
+                           f"a {cpd.kind} CPD: use 'pyro'")
+
+
+SUPPORTED = frozenset(t for t in compile_cpd.registry if t is not object) - {
+    NeuralCPD, NormalCPD, LinearGaussianCPD}
+
+
+def compile_model(spec: ModelSpec):
+    """Build a pgmpy ``DiscreteBayesianNetwork`` holding every CPD of ``spec``."""
+    from pgmpy.models import DiscreteBayesianNetwork
+
+    if spec.temporal:
+        raise UnsupportedError(f"backend 'pgmpy' compiles static networks; model '{spec.name}' is "
+                               "temporal: use 'pomegranate' (DynamicBayesNet)")
+    missing = spec.missing_cpds
+    if missing:
+        raise SpecError(f"model '{spec.name}': variable(s) {list(missing)} have no CPD; give one "
+                        "or fit the model first")
+    model = DiscreteBayesianNetwork()
+    model.add_nodes_from(spec.names)
+    model.add_edges_from((p.name, v.name) for v in spec.variables for p in v.parents)
+    model.name = spec.name
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.add_cpds(*(compile_cpd(v.cpd, spec, v) for v in spec.variables))
+    return model

@@ -1,0 +1,116 @@
+"""YAML reading that keeps line numbers and never retypes a scalar behind the user's back.
+
+PyYAML's resolver turns ``no`` into ``False`` and ``0`` into ``0``; state names must
+stay the strings written. So the document is composed into nodes and every scalar
+becomes a :class:`LocStr` (the raw text plus its line); numbers are parsed only where
+the language expects a number, with an error naming the line when it is not one.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from pgmkit.errors import Problem, SpecError
+
+
+class LocStr(str):
+    """A scalar as written, with its 1-based line and whether it was quoted."""
+
+    line: int | None = None
+    quoted: bool = False
+
+
+class LocDict(dict):
+    """A mapping with the line of each key."""
+
+    line: int | None = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.key_lines: dict[Any, int] = {}
+
+
+class LocList(list):
+    line: int | None = None
+
+
+NULLS = {"", "~", "null", "Null", "NULL"}
+
+
+def line_of(obj, key=None) -> int | None:
+    """The line of ``obj`` (or of ``key`` inside a mapping), if it was read from YAML."""
+    if key is not None and isinstance(obj, LocDict):
+        return obj.key_lines.get(key, obj.line)
+    return getattr(obj, "line", None)
+
+
+def parse_yaml(text: str, source: str | None = None) -> Any:
+    """Parse YAML text into LocDict / LocList / LocStr / None, reporting bad YAML with its line."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        what = exc.problem or exc.context or "invalid YAML"
+        raise SpecError(Problem(f"YAML syntax error: {what}", line=line, source=source)) from None
+    except yaml.YAMLError as exc:
+        raise SpecError(Problem(f"YAML syntax error: {exc}", source=source)) from None
+    if node is None:
+        raise SpecError(Problem("the document is empty: expected a mapping with 'variables'",
+                                source=source))
+    problems: list[Problem] = []
+    out = _convert(node, source, problems)
+    if problems:
+        raise SpecError(problems)
+    return out
+
+
+def _convert(node, source, problems):
+    if isinstance(node, yaml.ScalarNode):
+        if node.style is None and node.value in NULLS:
+            return None
+        s = LocStr(node.value)
+        s.line = node.start_mark.line + 1
+        s.quoted = node.style is not None
+        return s
+    if isinstance(node, yaml.SequenceNode):
+        out = LocList(_convert(n, source, problems) for n in node.value)
+        out.line = node.start_mark.line + 1
+        return out
+    out = LocDict()
+    out.line = node.start_mark.line + 1
+    for key_node, value_node in node.value:
+        key = _convert(key_node, source, problems)
+        line = key_node.start_mark.line + 1
+        if isinstance(key, list):
+            key = LocStr(", ".join(str(k) for k in key))
+            key.line = line
+        if key in out:
+            problems.append(Problem(f"duplicate key '{key}' (first at line {out.key_lines[key]})",
+                                    line=line, source=source))
+            continue
+        out[key] = _convert(value_node, source, problems)
+        out.key_lines[key] = line
+    return out
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style for mappings, flow style for rows of numbers."""
+
+
+def _represent_list(dumper, data):
+    flow = all(not isinstance(x, (list, dict)) for x in data)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
+
+
+_Dumper.add_representer(list, _represent_list)
+
+
+def dump_yaml(raw: dict, header: str = "") -> str:
+    """Dump a plain dict (as made by ``spec.io.to_dict``) to YAML text."""
+    text = yaml.dump(raw, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100,
+                     default_flow_style=False)
+    if header:
+        text = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines()) + text
+    return text
