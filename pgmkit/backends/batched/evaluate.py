@@ -1,0 +1,165 @@
+"""Run plans on rows: group rows by evidence pattern, build per-row operands, contract.
+
+Operands are built the same way for numpy (queries) and torch (the EM E-step, which
+needs gradients), so both go through :func:`operands`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+
+from pgmkit.backends.batched.compile import CompiledNet, Plan
+
+#: Patterns shared by fewer rows than this are merged into one pattern with per-row
+#: likelihood vectors: one contraction order for all of them instead of one each.
+MIN_PATTERN_ROWS = 48
+
+
+@dataclass(frozen=True)
+class RowGroup:
+    """Rows answered by one plan: ``hard`` columns observed in all, ``soft`` in some."""
+
+    rows: np.ndarray
+    hard: tuple[int, ...]
+    soft: tuple[int, ...]
+
+
+def group_rows(codes: np.ndarray, columns: list[int],
+               min_rows: int = MIN_PATTERN_ROWS) -> list[RowGroup]:
+    """Group rows by which columns they observe; merge the rare patterns.
+
+    ``codes`` has one column per entry of ``columns`` (variable ids), ``-1`` = unobserved.
+    """
+    n = codes.shape[0]
+    if codes.shape[1] == 0:
+        return [RowGroup(np.arange(n), (), ())]
+    seen = codes >= 0
+    patterns, inverse, counts = np.unique(seen, axis=0, return_inverse=True, return_counts=True)
+    inverse = inverse.reshape(-1)
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(counts)])
+    groups, rare = [], []
+    for k, pattern in enumerate(patterns):
+        rows = order[bounds[k]:bounds[k + 1]]
+        if counts[k] >= min_rows or len(patterns) == 1:
+            groups.append(RowGroup(rows, tuple(c for c, s in zip(columns, pattern) if s), ()))
+        else:
+            rare.append(rows)
+    if rare:
+        rows = np.sort(np.concatenate(rare))
+        every, some = seen[rows].all(axis=0), seen[rows].any(axis=0)
+        groups.append(RowGroup(rows, tuple(c for c, s in zip(columns, every) if s),
+                               tuple(c for c, a, e in zip(columns, some, every) if a and not e)))
+    return groups
+
+
+def chunks(n: int, size: int) -> Iterator[slice]:
+    for start in range(0, n, size):
+        yield slice(start, min(n, start + size))
+
+
+def gather_table(net: CompiledNet, v: int, hard: tuple[int, ...]):
+    """Table of ``v`` with its hard axes first and flattened, plus their strides.
+
+    Cached on the network: every pattern observing the same variables of a family
+    reuses it.
+    """
+    key = ("gather", v, tuple(u for u in net.scope(v) if u in hard))
+    found = net.plans.get(key)
+    if found is None:
+        scope = net.scope(v)
+        axes = [i for i, u in enumerate(scope) if u in hard]
+        rest = [i for i, u in enumerate(scope) if u not in hard]
+        table = net.tables[v].transpose(axes + rest)
+        lead = [net.cards[scope[i]] for i in axes]
+        strides = np.cumprod([1] + lead[::-1])[:-1][::-1].astype(np.int64)
+        flat = np.ascontiguousarray(table.reshape([-1] + [net.cards[scope[i]] for i in rest]))
+        found = net.plans[key] = (tuple(scope[i] for i in axes), strides, flat)
+    return found
+
+
+def flat_index(net: CompiledNet, v: int, hard: tuple[int, ...], codes: dict) -> np.ndarray:
+    axes, strides, _ = gather_table(net, v, hard)
+    idx = codes[axes[0]] * strides[0]
+    for u, s in zip(axes[1:], strides[1:]):
+        idx = idx + codes[u] * s
+    return idx
+
+
+def soft_vector(card: int, code: np.ndarray) -> np.ndarray:
+    """Per-row likelihood: one-hot where observed, ones where not."""
+    states = np.arange(card)
+    return ((code[:, None] == states) | (code[:, None] < 0)).astype(np.float64)
+
+
+def operands(net: CompiledNet, plan: Plan, piece_ops, codes: dict, tables=None,
+             take=None) -> list:
+    """Arrays for the batched operands of a piece (constants are already in the plan).
+
+    ``tables`` overrides the gathered tables (torch tensors for EM) and ``take`` how a
+    table is indexed by rows; by default numpy.
+    """
+    out = []
+    for kind, v in piece_ops:
+        if kind == "soft":
+            out.append(soft_vector(net.cards[v], codes[v]))
+        elif any(u in plan.hard for u in net.scope(v)):
+            flat = tables[v] if tables is not None else gather_table(net, v, plan.hard)[2]
+            idx = flat_index(net, v, plan.hard, codes)
+            out.append(take(flat, idx) if take else flat[idx])
+        elif tables is not None:
+            out.append(tables[v])
+    return out
+
+
+def evaluate(net: CompiledNet, plan: Plan, codes: dict, n: int):
+    """Log evidence per row and the normalised result of each query group (numpy).
+
+    Returns ``(log_evidence, results)``; ``results[i]`` has shape ``(n, *cards of
+    group i)`` in group order, NaN only on rows whose evidence is impossible.
+    """
+    log_ev = np.zeros(n)
+    with np.errstate(divide="ignore"):
+        for v in plan.scalars:
+            log_ev += np.log(gather_table(net, v, plan.hard)[2][flat_index(net, v, plan.hard,
+                                                                           codes)])
+        values = [_contract(net, plan, p, codes, n) for p in plan.pieces]
+        for i in plan.norm_pieces:
+            if not plan.pieces[i].batched:   # no evidence in it: its total is exactly 1
+                continue
+            z = values[i].reshape(n, -1).sum(axis=1)
+            log_ev += np.log(z)
+    results = []
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for g, k in zip(plan.groups, plan.group_piece):
+            results.append(_group_result(net, plan, g, values[k] if k >= 0 else None, codes, n))
+    bad = ~np.isfinite(log_ev)
+    if bad.any():
+        for r in results:
+            r[bad] = np.nan
+    return log_ev, results
+
+
+def _contract(net: CompiledNet, plan: Plan, piece, codes: dict, n: int) -> np.ndarray:
+    if not piece.batched:
+        return np.broadcast_to(piece.value, (n,) + piece.value.shape)
+    return piece.expression(*operands(net, plan, piece.operands, codes))
+
+
+def _group_result(net: CompiledNet, plan: Plan, group, value, codes: dict, n: int):
+    free = [v for v in group if v not in plan.hard]
+    if value is not None:
+        flat = value.reshape(n, -1)
+        value = (flat / flat.sum(axis=1, keepdims=True)).reshape(value.shape)
+    else:
+        value = np.ones(n)
+    # Observed members of the group are certain: put them back as one-hot axes.
+    for v in group:
+        if v in plan.hard:
+            value = value[..., None] * np.eye(net.cards[v])[codes[v]].reshape(
+                (n,) + (1,) * (value.ndim - 1) + (net.cards[v],))
+    current = free + [v for v in group if v in plan.hard]
+    perm = [0] + [1 + current.index(v) for v in group]
+    return np.ascontiguousarray(value.transpose(perm))
