@@ -103,6 +103,10 @@ class Variable:
     def card(self) -> int:
         return self.domain.card if isinstance(self.domain, Discrete) else 0
 
+    def index(self, state) -> int:
+        """Position of ``state`` in the variable's states."""
+        return self.states.index(str(state))
+
     @property
     def parent_names(self) -> tuple[str, ...]:
         """Names of the parents in the same slice (lag 0)."""

@@ -1,0 +1,1 @@
+"""DataFrames <-> engine arrays: encoding states, checking columns, sequence logs."""

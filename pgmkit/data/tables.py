@@ -1,0 +1,114 @@
+"""Encode a DataFrame of discrete observations as integer state codes.
+
+The one place where data meets the spec's states, so every engine reports bad data the
+same way: unknown columns and states are named (with the row), and integer or integral
+float columns match states written as digits (a 0/1 ``correct`` column fits states
+``"0"``, ``"1"``). NaN means unobserved; whether that is allowed is the caller's policy.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from pgmkit.errors import DataError, did_you_mean, format_choices
+from pgmkit.spec.model import ModelSpec
+
+MISSING = -1
+
+
+def check_frame(df) -> pd.DataFrame:
+    if not isinstance(df, pd.DataFrame):
+        raise DataError(f"expected a pandas DataFrame; received {type(df).__name__}")
+    if len(df) == 0:
+        raise DataError("the data has no rows")
+    return df
+
+
+def check_columns(spec: ModelSpec, df: pd.DataFrame, columns: Sequence[str] | None = None,
+                  required: Sequence[str] = ()) -> list[str]:
+    """The columns to use; DataError for columns that are not variables or missing ones."""
+    columns = list(df.columns if columns is None else columns)
+    unknown = [c for c in columns if c not in spec]
+    if unknown:
+        hints = "".join(did_you_mean(str(c), spec.names) for c in unknown[:1])
+        raise DataError(f"column(s) {format_choices(unknown)} are not variables of model "
+                        f"'{spec.name}'{hints}; drop them or rename them")
+    missing = [r for r in required if r not in df.columns]
+    if missing:
+        raise DataError(f"the data has no column for variable(s) {format_choices(missing)} of "
+                        f"model '{spec.name}'")
+    real = [c for c in columns if not spec[c].is_discrete]
+    if real:
+        raise DataError(f"column(s) {real} are real-valued variables; this operation takes "
+                        "discrete variables only")
+    return columns
+
+
+def _as_strings(col: pd.Series) -> pd.Series:
+    """State labels as strings; integral floats (ints with NaN) become their digits."""
+    if pd.api.types.is_bool_dtype(col):
+        raise DataError(f"column '{col.name}' holds booleans; write its states as text "
+                        "(e.g. 'yes'/'no') or as 0/1")
+    if pd.api.types.is_float_dtype(col):
+        vals = col.to_numpy(dtype=float)
+        ok = np.isnan(vals) | (vals == np.round(vals))
+        out = pd.Series(np.where(np.isnan(vals), None, vals.astype(object)), index=col.index,
+                        dtype=object)
+        if ok.all():
+            out[~np.isnan(vals)] = vals[~np.isnan(vals)].astype(np.int64).astype(str)
+        else:
+            out[~np.isnan(vals)] = vals[~np.isnan(vals)].astype(str)
+        return out
+    if pd.api.types.is_integer_dtype(col):
+        return col.astype(str)
+    return col.astype(object).where(col.notna(), None).map(lambda v: v if v is None else str(v))
+
+
+def encode_column(spec: ModelSpec, col: pd.Series, name: str | None = None) -> np.ndarray:
+    """Codes of one column: state index, or ``MISSING`` (-1) where the cell is NaN."""
+    name = name or str(col.name)
+    states = spec[name].states
+    labels = _as_strings(col)
+    codes = pd.Categorical(labels, categories=list(states)).codes.astype(np.int64)
+    bad = (codes == MISSING) & labels.notna().to_numpy()
+    if bad.any():
+        wrong = pd.unique(labels[bad])
+        first = col.index[np.flatnonzero(bad)[0]]
+        hint = did_you_mean(str(wrong[0]), states)
+        raise DataError(f"column '{name}' has value(s) {format_choices(wrong, 5)} that are not "
+                        f"states of '{name}' (first at row {first}){hint}; states are "
+                        f"{list(states)}")
+    return codes
+
+
+def encode_frame(spec: ModelSpec, df: pd.DataFrame, columns: Sequence[str] | None = None,
+                 allow_missing: bool = True, missing_hint: str = "") -> np.ndarray:
+    """Integer codes, shape ``(rows, columns)``; ``-1`` marks a NaN cell.
+
+    Examples
+    --------
+    >>> from pgmkit.spec.build import build_spec
+    >>> spec = build_spec({"variables": {"C": {"states": ["0", "1"], "cpd": [0.5, 0.5]}}})
+    >>> encode_frame(spec, pd.DataFrame({"C": [1, 0, None]})).ravel().tolist()
+    [1, 0, -1]
+    """
+    check_frame(df)
+    columns = check_columns(spec, df, columns)
+    out = np.empty((len(df), len(columns)), dtype=np.int64)
+    for j, c in enumerate(columns):
+        out[:, j] = encode_column(spec, df[c], c)
+    if not allow_missing and (out == MISSING).any():
+        j = int(np.flatnonzero((out == MISSING).any(axis=0))[0])
+        n = int((out == MISSING).sum())
+        first = df.index[np.flatnonzero(out[:, j] == MISSING)[0]]
+        raise DataError(f"the data has {n} missing cell(s) (first: column '{columns[j]}', row "
+                        f"{first}){missing_hint}")
+    return out
+
+
+def decode(spec: ModelSpec, name: str, codes: np.ndarray) -> np.ndarray:
+    """State names for codes of variable ``name`` (object array)."""
+    states = np.array(spec[name].states, dtype=object)
+    return states[codes]
