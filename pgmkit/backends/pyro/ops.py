@@ -1,0 +1,92 @@
+"""Running a compiled program forward: ancestral samples, guide means, decoding."""
+from __future__ import annotations
+
+from typing import Callable, Mapping
+
+import torch
+
+from pgmkit.backends.pyro.compile import Program
+
+
+def _trace(fn, *args, **kwargs):
+    import pyro.poutine as poutine
+
+    with torch.no_grad():
+        return poutine.trace(fn).get_trace(*args, **kwargs)
+
+
+def run_model(program: Program, data: Mapping[str, torch.Tensor], n: int,
+              mean: bool = False) -> dict[str, torch.Tensor]:
+    """Sample every variable not in ``data`` (no enumeration: plain ancestral sampling).
+
+    With ``mean``, real variables report their distribution's mean given the sampled parents.
+    """
+    trace = _trace(program.model, data, n, beta=False)
+    out = {}
+    for name in program.order:
+        site = trace.nodes[name]
+        value = site["value"]
+        if mean and not program.spec[name].is_discrete:
+            value = site["fn"].mean
+        out[name] = value.expand((n,) + value.shape[value.dim() - _event_dim(program, name):]) \
+            if value.dim() < 1 + _event_dim(program, name) else value
+    return out
+
+
+def _event_dim(program: Program, name: str) -> int:
+    var = program.spec[name]
+    return 0 if var.is_discrete else len(var.domain.shape)
+
+
+def guide_means(program: Program, data: Mapping[str, torch.Tensor],
+                n: int) -> dict[str, torch.Tensor]:
+    """Per row: the guide's mean of each guided latent (class probabilities if discrete).
+
+    Guides are run in order, each fed its parents' means (the most likely code, not a draw).
+    """
+    values = dict(data)
+    out = {}
+    for name, net in zip(program.guide_order, program.guide_nets):
+        if name in data:
+            continue
+        with torch.no_grad():
+            fn = net(*[values[g] for g in net.inputs])
+        if program.spec[name].is_discrete:
+            out[name] = fn.probs
+            values[name] = fn.probs.argmax(-1)
+        else:
+            out[name] = fn.mean
+            values[name] = fn.mean
+    return out
+
+
+def reconstruct(program: Program, data: Mapping[str, torch.Tensor],
+                n: int) -> dict[str, torch.Tensor]:
+    """Means of the observed variables given the guide's codes for ``data``."""
+    codes = {}
+    values = dict(data)
+    for name, net in zip(program.guide_order, program.guide_nets):
+        if name in data:
+            continue
+        with torch.no_grad():
+            fn = net(*[values[g] for g in net.inputs])
+        code = fn.probs.argmax(-1) if program.spec[name].is_discrete else fn.mean
+        codes[name] = values[name] = code
+    keep = {k: v for k, v in data.items() if not _is_target(program, k, data)}
+    means = run_model(program, {**keep, **codes}, n, mean=True)
+    return {k: means[k] for k in data if _is_target(program, k, data)}
+
+
+def _is_target(program: Program, name: str, data) -> bool:
+    """An observed variable that the guide reads and that is not itself a label given to the decoder."""
+    var = program.spec[name]
+    return not var.latent and not var.is_discrete
+
+
+def decode(program: Program, codes: Mapping, n: int,
+           to_tensors: Callable) -> dict[str, torch.Tensor]:
+    """Means of the real observed variables given fixed values of other variables."""
+    tensors, _ = to_tensors(dict(codes))
+    means = run_model(program, tensors, n, mean=True)
+    return {k: means[k] for k in program.order
+            if k not in tensors and not program.spec[k].is_discrete and not program.spec[k].latent}

@@ -1,0 +1,176 @@
+"""Stochastic variational inference for a compiled :class:`Program`.
+
+Minibatches come from a per-epoch permutation drawn from a ``torch.Generator``; all
+Pyro sampling draws from torch's global generator inside ``torch.random.fork_rng``,
+seeded from ``seed``, so a fit is deterministic and leaves the caller's RNG untouched.
+Both generators' states go into the per-epoch checkpoint, so a resumed run continues
+the very same sequence of minibatches and samples as an uninterrupted one.
+"""
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+import torch
+
+from pgmkit.backends.pyro.compile import Program
+from pgmkit.errors import DataError, PgmkitError
+
+log = logging.getLogger(__name__)
+CHECKPOINT = "checkpoint.pt"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Settings of one SVI run (see :meth:`pgmkit.deep.DeepModel.fit`)."""
+
+    epochs: int = 50
+    batch_size: int = 100
+    lr: float = 1e-3
+    seed: int = 0
+    progress: bool = True
+    patience: int | None = None
+    checkpoint_dir: str | os.PathLike | None = None
+    resume: bool = False
+
+
+@dataclass
+class TrainState:
+    """What a run has done so far; saved in every checkpoint."""
+
+    epoch: int = 0
+    train_elbo: list[float] = field(default_factory=list)
+    valid_elbo: list[float] = field(default_factory=list)
+    best: float = -math.inf
+    best_state: dict | None = None
+    bad_epochs: int = 0
+    stopped_early: bool = False
+
+
+def make_elbo(program: Program, observed: set[str], num_particles: int = 1):
+    """The ELBO estimator the model needs.
+
+    ``TraceEnum_ELBO`` when discrete latents are summed (in the model or the guide);
+    ``TraceMeanField_ELBO`` (analytic KL where Pyro has one) when no guide conditions
+    on another latent; ``Trace_ELBO`` otherwise.
+    """
+    import pyro.infer as infer
+
+    kw = dict(num_particles=num_particles, vectorize_particles=num_particles > 1,
+              max_plate_nesting=1)
+    spec = program.spec
+    unobserved = [v for v in spec.variables if v.name not in observed]
+    if any(v.is_discrete for v in unobserved):
+        return infer.TraceEnum_ELBO(**kw)
+    latent_given = any(g not in observed for n in program.guide_order
+                       for g in program.guide_given[n])
+    if not latent_given:
+        return infer.TraceMeanField_ELBO(**kw)
+    return infer.Trace_ELBO(**kw)
+
+
+def evaluate(program: Program, data: Mapping[str, torch.Tensor], n: int,
+             num_particles: int = 1) -> float:
+    """Mean ELBO per row (no gradients)."""
+    elbo = make_elbo(program, set(data), num_particles)
+    with torch.no_grad():
+        return -float(elbo.loss(program.model, program.guide, data, n)) / n
+
+
+def train(program: Program, data: Mapping[str, torch.Tensor], n: int, config: TrainConfig,
+          validation: tuple[Mapping[str, torch.Tensor], int] | None = None) -> TrainState:
+    """Fit ``program`` in place by SVI and return the run's :class:`TrainState`."""
+    import pyro
+    from tqdm.auto import tqdm
+
+    if config.batch_size < 1 or config.epochs < 0 or not config.lr > 0:
+        raise DataError(f"epochs must be >= 0, batch_size >= 1 and lr > 0; received epochs="
+                        f"{config.epochs}, batch_size={config.batch_size}, lr={config.lr}")
+    elbo = make_elbo(program, set(data))
+    optimizer = torch.optim.Adam(program.parameters(), lr=config.lr)
+    shuffle = torch.Generator().manual_seed(int(config.seed))
+    state = TrainState()
+    ckpt = Path(config.checkpoint_dir) / CHECKPOINT if config.checkpoint_dir else None
+    with torch.random.fork_rng(), pyro.get_param_store().scope():
+        torch.manual_seed(int(config.seed))
+        if config.resume and ckpt is not None and ckpt.is_file():
+            state = _restore(ckpt, program, optimizer, shuffle)
+            log.info("resuming from %s after epoch %d", ckpt, state.epoch)
+        bar = tqdm(range(state.epoch, config.epochs), disable=not config.progress,
+                   desc=f"SVI {program.spec.name}", unit="epoch", leave=False)
+        for epoch in bar:
+            state.train_elbo.append(_epoch(program, elbo, optimizer, data, n,
+                                           config.batch_size, shuffle))
+            postfix = {"elbo": f"{state.train_elbo[-1]:.3f}"}
+            if validation is not None:
+                state.valid_elbo.append(evaluate(program, validation[0], validation[1]))
+                postfix["valid"] = f"{state.valid_elbo[-1]:.3f}"
+                _track_best(state, program)
+            bar.set_postfix(postfix)
+            state.epoch = epoch + 1
+            if config.patience is not None and state.bad_epochs >= config.patience:
+                state.stopped_early = True
+            if ckpt is not None:
+                _save(ckpt, program, optimizer, shuffle, state)
+            if state.stopped_early:
+                log.info("early stop after epoch %d: no held-out gain in %d epochs",
+                         state.epoch, config.patience)
+                break
+        bar.close()
+    if state.best_state is not None:
+        program.load_state_dict(state.best_state)  # keep the best held-out parameters
+    return state
+
+
+def _epoch(program, elbo, optimizer, data, n, batch_size, shuffle) -> float:
+    perm = torch.randperm(n, generator=shuffle)
+    total = 0.0
+    for start in range(0, n, batch_size):
+        idx = perm[start:start + batch_size]
+        batch = {k: v[idx] for k, v in data.items()}
+        optimizer.zero_grad()
+        loss = elbo.differentiable_loss(program.model, program.guide, batch, len(idx))
+        loss.backward()
+        optimizer.step()
+        total += float(loss.detach())
+    if not math.isfinite(total):
+        raise PgmkitError(f"SVI diverged in model '{program.spec.name}' (the ELBO is {total}); "
+                          "lower lr or check the data scale")
+    return -total / n
+
+
+def _track_best(state: TrainState, program: Program) -> None:
+    if state.valid_elbo[-1] > state.best:
+        state.best, state.bad_epochs = state.valid_elbo[-1], 0
+        state.best_state = copy.deepcopy(program.state_dict())
+    else:
+        state.bad_epochs += 1
+
+
+def _save(path: Path, program, optimizer, shuffle, state: TrainState) -> None:
+    """Write the checkpoint atomically: a crash mid-write leaves the previous one intact."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"program": program.state_dict(), "optimizer": optimizer.state_dict(),
+               "torch_rng": torch.get_rng_state(), "shuffle_rng": shuffle.get_state(),
+               "state": {k: v for k, v in vars(state).items()}}
+    tmp = path.with_suffix(".tmp")
+    torch.save(payload, tmp)
+    os.replace(tmp, path)
+
+
+def _restore(path: Path, program, optimizer, shuffle) -> TrainState:
+    payload = torch.load(path, weights_only=True)
+    try:
+        program.load_state_dict(payload["program"])
+    except RuntimeError as exc:
+        raise DataError(f"checkpoint {path} does not fit model '{program.spec.name}': "
+                        f"{str(exc).splitlines()[0]}") from None
+    optimizer.load_state_dict(payload["optimizer"])
+    torch.set_rng_state(payload["torch_rng"])
+    shuffle.set_state(payload["shuffle_rng"])
+    return TrainState(**payload["state"])

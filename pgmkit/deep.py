@@ -1,0 +1,334 @@
+"""Deep latent-variable models (neural CPDs, amortized guides) fitted by SVI on Pyro.
+
+A VAE is the two-node net ``z -> x`` whose CPD ``p(x | z)`` is an MLP, with a guide
+``q(z | x)``; the same facade runs beta-VAEs, conditional VAEs, Gaussian mixtures fitted
+by SVI, and models that mix enumerated discrete latents with neural CPDs.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from pgmkit.base import Model
+from pgmkit.errors import DataError, SpecError, UnsupportedError
+from pgmkit.results import FitHistory
+from pgmkit.spec.model import ModelSpec
+
+log = logging.getLogger(__name__)
+SPEC_FILE, WEIGHTS_FILE = "model.yaml", "weights.pt"
+_CHUNK = 512  # rows per evaluation call: bounds memory of K particles x enumerated states
+
+
+class DeepModel(Model):
+    """A model with neural CPDs or continuous latents, fitted by stochastic variational inference.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+        The validated model.
+    backend : str, optional
+        Only ``"pyro"``.
+    weights : dict, optional
+        A state dict of the compiled program (neural weights and learned CPD values).
+
+    Examples
+    --------
+    >>> import pgmkit
+    >>> from pgmkit.datasets import digits
+    >>> vae = pgmkit.example("vae")
+    >>> x, _ = digits.load("train")
+    >>> fitted = vae.fit(x, epochs=2, progress=False)       # doctest: +SKIP
+    >>> fitted.elbo(digits.load("test")[0]) > vae.elbo(digits.load("test")[0])  # doctest: +SKIP
+    True
+    """
+
+    default_backend = "pyro"
+    backends = ("pyro",)
+
+    def __init__(self, spec: ModelSpec, backend: str | None = None,
+                 weights: Mapping[str, Any] | None = None):
+        super().__init__(spec, backend)
+        self._weights = dict(weights) if weights is not None else None
+        self.program  # compile now: spec problems surface at construction, not at first use
+
+    # -- compiled program ---------------------------------------------------------------
+    @property
+    def program(self):
+        """The compiled :class:`~pgmkit.backends.pyro.compile.Program` (built once)."""
+        return self.compiled("pyro", lambda: self._build(seed=0))
+
+    def _build(self, seed: int):
+        import torch
+
+        from pgmkit.backends.pyro.compile import Program
+
+        with torch.random.fork_rng():
+            torch.manual_seed(int(seed))  # network initialisation is part of the seeded run
+            program = Program(self.spec)
+        if self._weights is not None:
+            program.load_state_dict(self._weights)
+        return program
+
+    def _tensors(self, data, allow_latent: bool = True):
+        from pgmkit.backends.pyro.data import to_tensors
+
+        return to_tensors(self.spec, data, self.program.dtype, allow_latent)
+
+    # -- training -----------------------------------------------------------------------
+    def fit(self, data, epochs: int = 50, batch_size: int = 100, lr: float = 1e-3,
+            seed: int = 0, progress: bool = True, validation=None, patience: int | None = None,
+            checkpoint_dir: str | os.PathLike | None = None, resume: bool = False) -> "DeepModel":
+        """Fit by SVI (Adam) and return a NEW model; its ``history`` holds the per-epoch ELBO.
+
+        Parameters
+        ----------
+        data : array, dict or DataFrame
+            An array when the model has one observed variable, else keyed by variable name.
+        epochs, batch_size, lr : training length, minibatch size, Adam learning rate.
+        seed : int
+            Seeds network initialisation (for a model without weights), minibatch order and
+            every sample drawn: two fits with the same seed give the same parameters.
+        progress : bool
+            Show a tqdm bar with the running ELBO.
+        validation : data, optional
+            Held-out data; its ELBO is computed after every epoch.
+        patience : int, optional
+            With ``validation``: stop after this many epochs without a held-out gain. The
+            returned model keeps the parameters of the best held-out epoch.
+        checkpoint_dir : path, optional
+            Write ``checkpoint.pt`` there after every epoch (atomically).
+        resume : bool
+            Continue from the checkpoint in ``checkpoint_dir`` if there is one.
+
+        Examples
+        --------
+        >>> import pgmkit, numpy as np
+        >>> m = pgmkit.example("vae")
+        >>> x = (np.random.default_rng(0).random((200, 64)) > 0.5).astype(float)
+        >>> m.fit(x, epochs=1, progress=False).history.method
+        'svi'
+        """
+        from pgmkit.backends.pyro.svi import TrainConfig, train
+
+        program = self._build(seed)
+        tensors, n = self._tensors(data)
+        valid = self._tensors(validation) if validation is not None else None
+        if patience is not None and valid is None:
+            raise DataError("early stopping (patience) needs validation data")
+        config = TrainConfig(epochs, batch_size, lr, seed, progress, patience, checkpoint_dir,
+                             resume)
+        state = train(program, tensors, n, config, valid)
+        history = FitHistory(tuple(state.train_elbo), converged=state.stopped_early,
+                             method="svi", extra={"valid_elbo": tuple(state.valid_elbo),
+                                                  "epochs": state.epoch, "seed": seed,
+                                                  "objective": "elbo per row"})
+        spec = self.spec.with_cpds(program.learned_cpds()) if program.learned_cpds() else self.spec
+        out = DeepModel(spec, self.backend, weights=program.state_dict())
+        out.history = history
+        return out
+
+    # -- evaluation ---------------------------------------------------------------------
+    def elbo(self, x, num_samples: int = 1, seed: int = 0) -> float:
+        """Mean ELBO per row of ``x`` (with each latent's ``beta`` on its KL term).
+
+        Examples
+        --------
+        >>> import pgmkit, numpy as np
+        >>> m = pgmkit.example("vae")
+        >>> m.elbo(np.zeros((3, 64))) < 0
+        True
+        """
+        from pgmkit.backends.pyro.svi import evaluate
+
+        tensors, n = self._tensors(x)
+        total = 0.0
+        with _seeded(seed):
+            for part, size in _chunks(tensors, n):
+                total += evaluate(self.program, part, size, num_samples) * size
+        return total / n
+
+    def log_likelihood(self, x, num_samples: int = 100, seed: int = 0,
+                       per_row: bool = False):
+        """Importance-weighted bound on ``log p(x)`` with K = ``num_samples`` (IWAE).
+
+        Discrete latents are summed exactly, so the bound is tighter than the ELBO and
+        rises with K; with no continuous latent it is the exact log-likelihood. Returns the
+        mean per row, or one value per row with ``per_row=True``.
+        """
+        from pgmkit.backends.pyro.enum import iwae
+
+        if num_samples < 1:
+            raise DataError(f"num_samples must be >= 1; received {num_samples}")
+        tensors, n = self._tensors(x)
+        parts = []
+        with _seeded(seed):
+            for part, size in _chunks(tensors, n):
+                parts.append(iwae(self.program, part, size, num_samples).double().numpy())
+        values = np.concatenate(parts)
+        return values if per_row else float(values.mean())
+
+    # -- generation and codes -----------------------------------------------------------
+    def sample(self, n: int, given: Mapping[str, Any] | None = None, seed: int | None = None,
+               mean: bool = False) -> dict[str, np.ndarray]:
+        """Draw ``n`` joint samples (ancestrally), optionally with some variables fixed.
+
+        ``given`` fixes variables for every sample, e.g. ``{"y": "3"}`` for a cvae draws
+        images of a 3. With ``mean=True`` real variables report their distribution's mean
+        (e.g. pixel probabilities) instead of a draw. Discrete values come back as state names.
+
+        Examples
+        --------
+        >>> import pgmkit
+        >>> pgmkit.example("vae").sample(4, seed=0)["x"].shape
+        (4, 64)
+        """
+        from pgmkit.backends.pyro.ops import run_model
+
+        fixed = {}
+        for name, value in (given or {}).items():
+            var = self.spec[name] if name in self.spec else None
+            if var is None:
+                raise DataError(f"given names '{name}', which is not a variable of model "
+                                f"'{self.spec.name}'")
+            fixed[name] = [value] * n if var.is_discrete else np.broadcast_to(
+                np.asarray(value, dtype=float), (n,) + tuple(var.domain.shape))
+        tensors, _ = self._tensors(fixed) if fixed else ({}, n)
+        with _seeded(seed if seed is not None else 0):
+            values = run_model(self.program, tensors, n, mean)
+        return {k: self._decode(k, v) for k, v in values.items() if k not in fixed}
+
+    def encode(self, x, variable: str | None = None) -> np.ndarray:
+        """The guide's mean of a latent (or its class probabilities if discrete), per row."""
+        from pgmkit.backends.pyro.ops import guide_means
+
+        name = variable or self._default_latent()
+        tensors, n = self._tensors(x)
+        with _seeded(0):
+            means = guide_means(self.program, tensors, n)
+        if name not in means:
+            raise DataError(f"'{name}' has no guide to encode with; guided latents are "
+                            f"{list(self.program.guide_order)}")
+        return means[name].double().numpy()
+
+    def reconstruct(self, x) -> np.ndarray | dict[str, np.ndarray]:
+        """Decode the encoded latents back to the observed variables' means.
+
+        Returns an array when one variable is reconstructed, else a dict.
+        """
+        from pgmkit.backends.pyro.ops import reconstruct
+
+        tensors, n = self._tensors(x)
+        with _seeded(0):
+            out = {k: v.double().numpy() for k, v in reconstruct(self.program, tensors, n).items()}
+        return next(iter(out.values())) if len(out) == 1 else out
+
+    def interpolate(self, x1, x2, steps: int = 8, variable: str | None = None) -> np.ndarray:
+        """Decoded means along the straight line between the codes of two inputs."""
+        from pgmkit.backends.pyro.ops import decode
+
+        name = variable or self._default_latent()
+        if self.spec[name].is_discrete:
+            raise UnsupportedError(f"cannot interpolate discrete latent '{name}'")
+        z1, z2 = self.encode(_one_row(x1), name)[0], self.encode(_one_row(x2), name)[0]
+        t = np.linspace(0.0, 1.0, steps)[:, None]
+        path = (1 - t) * z1.reshape(1, -1) + t * z2.reshape(1, -1)
+        path = path.reshape((steps,) + z1.shape)
+        extra = {k: np.repeat(np.asarray(v)[:1], steps, axis=0)
+                 for k, v in (x1.items() if isinstance(x1, Mapping) else [])}
+        with _seeded(0):
+            out = decode(self.program, {name: path, **extra}, steps, self._tensors)
+        return next(iter(out.values())).double().numpy()
+
+    def _default_latent(self) -> str:
+        guided = [n for n in self.program.guide_order if not self.spec[n].is_discrete]
+        if not guided:
+            raise UnsupportedError(f"model '{self.spec.name}' has no continuous latent with a guide")
+        return guided[0]
+
+    def _decode(self, name: str, value) -> np.ndarray:
+        var = self.spec[name]
+        arr = value.detach().double().numpy()
+        if var.is_discrete:
+            return np.asarray(var.states, dtype=object)[arr.astype(np.int64)]
+        return arr
+
+    # -- size and persistence -----------------------------------------------------------
+    def num_parameters(self) -> int:
+        """Learnable numbers: network weights plus learned CPD entries."""
+        return int(sum(p.numel() for p in self.program.parameters()))
+
+    def save(self, path: str | os.PathLike, fmt: str | None = None) -> Path:
+        """Write a directory: ``model.yaml`` (the spec) and ``weights.pt`` (state dicts).
+
+        Examples
+        --------
+        >>> import pgmkit, tempfile
+        >>> d = pgmkit.example("vae").save(tempfile.mkdtemp() + "/vae")
+        >>> pgmkit.load(d).spec == pgmkit.example("vae").spec
+        True
+        """
+        import torch
+
+        from pgmkit.io.files import write_spec
+
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        write_spec(self.spec, folder / SPEC_FILE)
+        tmp = folder / (WEIGHTS_FILE + ".tmp")
+        torch.save(self.program.state_dict(), tmp)
+        os.replace(tmp, folder / WEIGHTS_FILE)
+        return folder
+
+    @classmethod
+    def load_dir(cls, path: str | os.PathLike) -> "DeepModel":
+        """Read a directory written by :meth:`save` (weights loaded with ``weights_only=True``)."""
+        import torch
+
+        from pgmkit.io.files import read_spec
+
+        folder = Path(path)
+        if not (folder / SPEC_FILE).is_file():
+            raise SpecError(f"{folder} is not a saved deep model: it has no {SPEC_FILE}")
+        spec = read_spec(folder / SPEC_FILE)
+        weights = None
+        if (folder / WEIGHTS_FILE).is_file():
+            weights = torch.load(folder / WEIGHTS_FILE, weights_only=True)
+        try:
+            return cls(spec, weights=weights)
+        except RuntimeError as exc:
+            raise SpecError(f"{folder / WEIGHTS_FILE} does not fit {folder / SPEC_FILE}: "
+                            f"{str(exc).splitlines()[0]}") from None
+
+    def _new(self, spec: ModelSpec, history=None) -> "DeepModel":
+        out = DeepModel(spec, self.backend, weights=self._weights)
+        out.history = history
+        return out
+
+
+def _one_row(x):
+    if isinstance(x, Mapping):
+        return x
+    arr = np.asarray(x, dtype=float)
+    return arr[None] if arr.ndim == 1 else arr[:1]
+
+
+def _chunks(tensors: Mapping, n: int):
+    for start in range(0, n, _CHUNK):
+        size = min(_CHUNK, n - start)
+        yield {k: v[start:start + size] for k, v in tensors.items()}, size
+
+
+@contextlib.contextmanager
+def _seeded(seed: int):
+    """Seed torch's generator for a block, with a private Pyro parameter store; restore both."""
+    import pyro
+    import torch
+
+    with torch.random.fork_rng(), pyro.get_param_store().scope():
+        torch.manual_seed(int(seed))
+        yield
