@@ -1,1 +1,127 @@
-def main(): pass
+"""The ``pgmkit`` command line. Commands mirror the Python API.
+
+Bad input prints one line per problem on stderr and exits with code 2; no traceback
+(``--debug`` shows it).
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import logging
+import sys
+import warnings
+
+from pgmkit.errors import PgmkitError
+
+#: The CLI module for each model class; each provides register/fit/sample/demo.
+KIND_MODULES = {
+    "BayesNet": "pgmkit.cli.discrete",
+    "DynamicBayesNet": "pgmkit.cli.temporal",
+    "MixtureModel": "pgmkit.cli.temporal",
+    "DeepModel": "pgmkit.cli.deep",
+}
+DEMO_PARTS = ("discrete", "temporal", "deep")
+
+
+def available_kind_modules() -> list:
+    names = dict.fromkeys(KIND_MODULES.values())
+    return [importlib.import_module(n) for n in names if importlib.util.find_spec(n)]
+
+
+def kind_module(model):
+    name = KIND_MODULES.get(type(model).__name__)
+    if name is None or importlib.util.find_spec(name) is None:
+        raise PgmkitError(f"the CLI has no commands for {type(model).__name__} models")
+    return importlib.import_module(name)
+
+
+def _fit(args) -> int:
+    from pgmkit.cli.common import load_model
+
+    model = load_model(args.model, getattr(args, "backend", None))
+    return kind_module(model).fit(model, args)
+
+
+def _sample(args) -> int:
+    from pgmkit.cli.common import load_model
+
+    model = load_model(args.model, getattr(args, "backend", None))
+    return kind_module(model).sample(model, args)
+
+
+def _demo(args) -> int:
+    parts = DEMO_PARTS if args.part == "all" else (args.part,)
+    for part in parts:
+        name = f"pgmkit.cli.{part}"
+        if importlib.util.find_spec(name) is None:
+            print(f"(the {part} part of the demo is not available)")
+            continue
+        code = importlib.import_module(name).demo(args)
+        if code:
+            return code
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pgmkit", description="One modeling language for classical and neural generative "
+        "models. MODEL is a .yaml/.json/.bif/.xmlbif file, a saved model directory, or the name "
+        "of a bundled example (alarm, asia, bnlearn:hepar2, ...).")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    shared = {}
+    p = sub.add_parser("fit", help="learn a model's parameters from data")
+    p.add_argument("model")
+    p.add_argument("data", help="CSV file (or a dataset name for deep models)")
+    p.add_argument("-o", "--output", required=True, help="where to write the fitted model")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--json", action="store_true", help="machine-readable summary")
+    p.set_defaults(func=_fit)
+    shared["fit"] = p
+    p = sub.add_parser("sample", help="draw samples from a model")
+    p.add_argument("model")
+    p.add_argument("-n", type=int, default=10, help="number of samples (default 10)")
+    p.add_argument("-o", "--output", help="CSV file to write (default: print)")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_sample)
+    shared["sample"] = p
+    p = sub.add_parser("demo", help="a short tour of pgmkit")
+    p.add_argument("--part", choices=("all",) + DEMO_PARTS, default="all")
+    p.set_defaults(func=_demo)
+    for module in available_kind_modules():
+        module.register(sub, shared)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    logging.basicConfig(level=logging.WARNING, format="pgmkit: %(message)s")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except PgmkitError as exc:
+        if args.debug:
+            raise
+        print(f"pgmkit: error: {exc}", file=sys.stderr)
+        return 2
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        if args.debug:
+            raise
+        print(f"pgmkit: error: {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a bug, not a user mistake: say so in one line
+        if args.debug:
+            raise
+        print(f"pgmkit: internal error: {type(exc).__name__}: {exc} (run with --debug for the "
+              "traceback, and please report it)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

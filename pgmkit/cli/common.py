@@ -1,0 +1,98 @@
+"""Helpers every CLI command uses: loading models, parsing evidence, printing results."""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pgmkit.errors import DataError, EvidenceError, SpecError
+
+
+def load_model(ref: str, backend: str | None = None):
+    """A model from a file or directory path, or a bundled example's name."""
+    import pgmkit
+    from pgmkit.api import example
+
+    path = Path(ref)
+    if path.exists():
+        return pgmkit.load(path, backend=backend)
+    if path.suffix or "/" in ref:
+        raise SpecError(f"{ref}: no such file")
+    return example(ref, backend=backend)
+
+
+def parse_given(items: list[str] | None) -> dict[str, str]:
+    """``["Var=state", ...]`` -> ``{"Var": "state"}``."""
+    out: dict[str, str] = {}
+    for item in items or []:
+        for part in item.split(","):
+            if not part.strip():
+                continue
+            if "=" not in part:
+                raise EvidenceError(f"cannot read evidence '{part}': expected Var=state")
+            var, state = (x.strip() for x in part.split("=", 1))
+            if var in out and out[var] != state:
+                raise EvidenceError(f"evidence gives '{var}' twice ({out[var]} and {state})")
+            out[var] = state
+    return out
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """A CSV file as a DataFrame; text columns stay text, empty cells are NaN."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: the file is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot read as CSV: {str(exc).splitlines()[0]}") from None
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Results -> plain JSON values (NaN and infinities become null)."""
+    from pgmkit.results import Assignment, Distribution
+
+    if isinstance(obj, Distribution):
+        if len(obj.variables) == 1:
+            probs = obj.to_dict()
+        else:
+            probs = [{**dict(zip(obj.variables, k)), "probability": p} for k, p in obj.items()]
+        return {"variables": list(obj.variables), "evidence": dict(obj.evidence),
+                "probabilities": probs}
+    if isinstance(obj, Assignment):
+        return {"assignment": obj.to_dict(), "probability": obj.probability,
+                "evidence": dict(obj.evidence)}
+    if isinstance(obj, pd.DataFrame):
+        return json.loads(obj.to_json(orient="records"))
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, (np.floating, float)):
+        return float(obj) if math.isfinite(obj) else None
+    if isinstance(obj, np.integer):
+        return int(obj)
+    return obj
+
+
+def emit(obj: Any, args) -> None:
+    """Print ``obj``: JSON with ``--json``, else its readable form."""
+    if getattr(args, "json", False):
+        print(json.dumps(to_jsonable(obj), indent=2))
+    elif isinstance(obj, pd.DataFrame):
+        print(obj.to_string(index=False))
+    else:
+        print(obj)
+
+
+def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=False)
+    return path
