@@ -1,0 +1,212 @@
+"""Forward-backward and Viterbi over packed, ragged batches with per-group parameters.
+
+pomegranate's ``DenseHMM`` runs one equal-length batch with one parameter set, learns
+an end state a DBN does not have, and materializes an ``(n, length, K, K)`` tensor for
+the expected transitions. EM over thousands of ragged sequences of many models (one
+per skill) needs all of these lifted, so this module is the missing piece, in torch:
+
+- events are packed time-major (see :mod:`pgmkit.data.sequences`): step ``t`` touches
+  only the sequences still running, whatever the spread of lengths;
+- each sequence carries a group index that picks its parameter set;
+- the forward pass is scaled (per-step normalizers kept in log), emissions enter as
+  ``exp(log e - max)``, so nothing underflows; expected transitions are summed with one
+  matrix product instead of a ``K x K`` tensor per event.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from pgmkit.errors import EvidenceError
+
+DTYPE = "float64"
+
+
+@dataclass(eq=False)
+class Packed:
+    """Torch-side indices of a :class:`SequenceBatch`."""
+
+    batch_sizes: list[int]
+    offsets: list[int]
+    seq_group: "object"     # (N,) long tensor
+    event_group: "object"   # (E,) long tensor
+    prev: "object"          # (E - n0,) packed index of the previous event of each later event
+    G: int
+
+    @property
+    def n0(self) -> int:
+        return self.batch_sizes[0]
+
+    @property
+    def E(self) -> int:
+        return self.offsets[-1]
+
+
+def pack_indices(batch, G: int) -> Packed:
+    import torch
+
+    bs = batch.batch_sizes.astype(np.int64)
+    time = batch.time_of_event
+    n0 = int(bs[0])
+    prev = np.arange(n0, batch.num_events) - bs[time[n0:] - 1]
+    # one parameter set serves every group of the data (a single model queried by group)
+    seq_group = batch.group_codes if G > 1 else np.zeros_like(batch.group_codes)
+    return Packed([int(b) for b in bs], [int(o) for o in batch.offsets],
+                  torch.as_tensor(seq_group, dtype=torch.long),
+                  torch.as_tensor(seq_group[batch.seq_of_event], dtype=torch.long),
+                  torch.as_tensor(prev, dtype=torch.long), G)
+
+
+class Transition:
+    """Applies ``x @ A[g]`` for rows of ``x`` belonging to groups ``g`` (one or many A)."""
+
+    def __init__(self, log_a: np.ndarray, packed: Packed):
+        import torch
+
+        self.log_a = torch.as_tensor(log_a)
+        self.a = torch.exp(self.log_a)
+        self.shared = self.a.shape[0] == 1
+        self.a_seq = None if self.shared else self.a[packed.seq_group]
+
+    def step(self, x, n: int, transpose: bool = False):
+        """Rows ``0..n`` of the live sequences times their matrix (or its transpose)."""
+        import torch
+
+        if self.shared:
+            return x @ (self.a[0].T if transpose else self.a[0])
+        a = self.a_seq[:n]
+        if transpose:
+            return torch.bmm(a, x.unsqueeze(2)).squeeze(2)
+        return torch.bmm(x.unsqueeze(1), a).squeeze(1)
+
+    def rows(self, x, groups):
+        """``x[i] @ A[groups[i]]`` for arbitrary rows (used for one-step predictions)."""
+        import torch
+
+        if self.shared:
+            return x @ self.a[0]
+        out = torch.empty_like(x)
+        chunk = max(1, 2_000_000 // max(1, self.a.shape[1] ** 2))
+        for s in range(0, x.shape[0], chunk):
+            g = groups[s:s + chunk]
+            out[s:s + chunk] = torch.bmm(x[s:s + chunk].unsqueeze(1), self.a[g]).squeeze(1)
+        return out
+
+
+@dataclass(eq=False)
+class Forward:
+    alpha: "object"      # (E, K) filtered p(state_t | obs_1..t)
+    log_c: "object"      # (E,) log p(obs_t | obs_1..t-1)
+    e: "object"          # (E, K) exp(log emission - m)
+    m: "object"          # (E,) the per-event shift
+
+
+def forward(log_e, log_pi, trans: Transition, packed: Packed, labels=None) -> Forward:
+    """Scaled forward pass. ``log_pi`` is ``(G, K)``; ``labels`` name events in errors."""
+    import torch
+
+    m = log_e.max(dim=1).values
+    m = torch.where(torch.isfinite(m), m, torch.zeros_like(m))
+    e = torch.exp(log_e - m[:, None])
+    alpha = torch.empty_like(e)
+    c = torch.empty(e.shape[0], dtype=e.dtype)
+    n0 = packed.n0
+    pi = torch.exp(log_pi)
+    a = (pi[0] if pi.shape[0] == 1 else pi[packed.seq_group[:n0]]) * e[:n0]
+    c[:n0] = a.sum(1)
+    alpha[:n0] = a / c[:n0, None]
+    for t in range(1, len(packed.batch_sizes)):
+        s, n, ps = packed.offsets[t], packed.batch_sizes[t], packed.offsets[t - 1]
+        a = trans.step(alpha[ps:ps + n], n) * e[s:s + n]
+        ct = a.sum(1)
+        c[s:s + n] = ct
+        alpha[s:s + n] = a / ct[:, None]
+    bad = ~(c > 0)
+    if bool(bad.any()):
+        _impossible(int(torch.nonzero(bad)[0]), labels)
+    return Forward(alpha, torch.log(c) + m, e, m)
+
+
+def _impossible(event: int, labels) -> None:
+    where = labels(event) if labels else f"event {event}"
+    raise EvidenceError(f"{where}: the observations have probability zero under the model "
+                        "(impossible evidence)")
+
+
+def backward(fw: Forward, trans: Transition, packed: Packed):
+    """Scaled backward pass; returns ``beta`` and ``w`` (the weight of each later event
+    used by the expected transitions: ``beta * e / c``), both ``(E, K)``."""
+    import torch
+
+    beta = torch.ones_like(fw.alpha)
+    w = torch.zeros_like(fw.alpha)
+    c = torch.exp(fw.log_c - fw.m)
+    for t in range(len(packed.batch_sizes) - 1, 0, -1):
+        s, n, ps = packed.offsets[t], packed.batch_sizes[t], packed.offsets[t - 1]
+        wt = beta[s:s + n] * fw.e[s:s + n] / c[s:s + n, None]
+        w[s:s + n] = wt
+        beta[ps:ps + n] = trans.step(wt, n, transpose=True)
+    return beta, w
+
+
+def expected_transitions(fw: Forward, w, trans: Transition, packed: Packed):
+    """Sum over events of ``p(state_t-1 = i, state_t = j | obs)`` per group: ``(G, K, K)``."""
+    import torch
+
+    n0, k = packed.n0, fw.alpha.shape[1]
+    prev_alpha, nxt = fw.alpha[packed.prev], w[n0:]
+    if trans.shared:
+        return (trans.a[0] * (prev_alpha.T @ nxt)).unsqueeze(0)
+    out = torch.zeros(packed.G, k * k, dtype=prev_alpha.dtype)
+    groups = packed.event_group[n0:]
+    chunk = max(1, 4_000_000 // (k * k))
+    for s in range(0, prev_alpha.shape[0], chunk):
+        outer = prev_alpha[s:s + chunk, :, None] * nxt[s:s + chunk, None, :]
+        out.index_add_(0, groups[s:s + chunk], outer.reshape(-1, k * k))
+    return out.reshape(packed.G, k, k) * trans.a
+
+
+def viterbi(log_e, log_pi, trans: Transition, packed: Packed, lengths: np.ndarray, labels=None):
+    """Most probable product-state path, packed ``(E,)``, and each path's log-probability."""
+    import torch
+
+    e_count, k = log_e.shape
+    delta = torch.empty_like(log_e)
+    back = torch.empty((e_count, k), dtype=torch.long)
+    n0 = packed.n0
+    lp = log_pi[0] if log_pi.shape[0] == 1 else log_pi[packed.seq_group[:n0]]
+    delta[:n0] = lp + log_e[:n0]
+    la = trans.log_a[0] if trans.shared else trans.log_a[packed.seq_group]
+    for t in range(1, len(packed.batch_sizes)):
+        s, n, ps = packed.offsets[t], packed.batch_sizes[t], packed.offsets[t - 1]
+        scores = delta[ps:ps + n, :, None] + (la if trans.shared else la[:n])
+        best, arg = scores.max(dim=1)
+        delta[s:s + n] = best + log_e[s:s + n]
+        back[s:s + n] = arg
+    path = torch.empty(e_count, dtype=torch.long)
+    n_seq = len(lengths)
+    cur = torch.zeros(n_seq, dtype=torch.long)
+    score = torch.empty(n_seq, dtype=log_e.dtype)
+    sizes = packed.batch_sizes + [0]
+    for t in range(len(packed.batch_sizes) - 1, -1, -1):
+        s, n = packed.offsets[t], sizes[t]
+        ending = slice(sizes[t + 1], n)        # sequences whose last step is t
+        best, arg = delta[s + ending.start:s + n].max(dim=1)
+        cur[ending], score[ending] = arg, best
+        path[s:s + n] = cur[:n]
+        if t:
+            cur[:n] = back[s:s + n].gather(1, cur[:n, None]).squeeze(1)
+    if not bool(torch.isfinite(score).all()):
+        i = int(torch.nonzero(~torch.isfinite(score))[0])
+        _impossible(packed.offsets[0] + i, labels)
+    return path, score
+
+
+def log_normal(x, loc, scale):
+    """Elementwise ``log N(x | loc, scale)``."""
+    import torch
+
+    z = (x - loc) / scale
+    return -0.5 * z * z - torch.log(scale) - 0.5 * math.log(2 * math.pi)

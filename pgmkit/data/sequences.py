@@ -1,0 +1,250 @@
+"""Long-format event logs -> packed sequence arrays for the temporal engines.
+
+A log has one row per event: a sequence-id column, an order column (a step number or
+a timestamp) and one column per observed variable. :func:`pack_logs` sorts the events
+of each sequence, encodes the states, and lays the events out *time-major and packed*:
+sequences are sorted by length (longest first) and the events at position ``t`` of all
+sequences still running form one contiguous block. A forward pass then touches only
+live sequences at every step, with no padding, whatever the spread of lengths.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from pgmkit.errors import DataError, did_you_mean, format_choices
+from pgmkit.spec.model import ModelSpec
+
+
+@dataclass(frozen=True, eq=False)
+class SequenceBatch:
+    """Events of many sequences, packed time-major (see the module docstring).
+
+    Packed position of event ``t`` of the ``i``-th longest sequence is
+    ``offsets[t] + i``. ``rows[p]`` is the input row (by position) of packed event ``p``.
+    ``codes[var]`` holds integer state codes (-1 where missing); ``reals[var]`` holds
+    floats of shape ``(events, size)`` with NaN where missing.
+    """
+
+    sequence_ids: np.ndarray          # (N,) labels, longest sequence first
+    group_codes: np.ndarray           # (N,) index into ``groups``
+    groups: tuple                     # group labels (``(None,)`` without groupby)
+    lengths: np.ndarray               # (N,) descending
+    batch_sizes: np.ndarray           # (T,) live sequences per step
+    offsets: np.ndarray               # (T + 1,)
+    rows: np.ndarray                  # (events,) input row position per packed event
+    steps: np.ndarray                 # (events,) order value per packed event
+    codes: Mapping[str, np.ndarray] = field(default_factory=dict)
+    reals: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def num_sequences(self) -> int:
+        return int(self.lengths.shape[0])
+
+    @property
+    def num_events(self) -> int:
+        return int(self.rows.shape[0])
+
+    @property
+    def seq_of_event(self) -> np.ndarray:
+        """Sequence index (into ``sequence_ids``) of each packed event."""
+        return np.concatenate([np.arange(n) for n in self.batch_sizes]) if self.num_events else \
+            np.zeros(0, dtype=np.int64)
+
+    @property
+    def group_of_event(self) -> np.ndarray:
+        return self.group_codes[self.seq_of_event]
+
+    @property
+    def time_of_event(self) -> np.ndarray:
+        return np.repeat(np.arange(len(self.batch_sizes)), self.batch_sizes)
+
+
+def real_columns(name: str, shape: tuple[int, ...]) -> list[str]:
+    """Column names of a real variable: ``x`` for a scalar, ``x[0]``, ``x[1]``... for a vector."""
+    size = int(np.prod(shape)) if shape else 1
+    return [name] if size == 1 and len(shape) <= 1 else [f"{name}[{i}]" for i in range(size)]
+
+
+def encode_states(values, states: Sequence[str], what: str):
+    """Integer codes of ``values`` against ``states`` (-1 for missing) and the bad positions.
+
+    Integer-valued numbers match states written as digits (``1`` and ``1.0`` match
+    ``"1"``); booleans match ``"0"``/``"1"`` or ``"False"``/``"True"``.
+    """
+    import pandas as pd
+
+    s = pd.Series(values)
+    missing = s.isna().to_numpy()
+    if s.dtype == bool:
+        digits = set(states) >= {"0", "1"}
+        s = s.astype(int) if digits else s.astype(str)
+    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        arr = s.to_numpy(dtype=float, na_value=np.nan)
+        whole = np.isfinite(arr) & (arr == np.round(arr))
+        text = np.where(whole, np.char.mod("%d", np.where(whole, arr, 0).astype(np.int64)),
+                        arr.astype(str)).astype(object)
+    else:
+        text = s.astype(object).to_numpy()
+    text = np.where(missing, None, text)
+    codes = pd.Categorical([None if t is None else str(t).strip() for t in text],
+                           categories=list(states)).codes.astype(np.int64)
+    bad = np.flatnonzero((codes < 0) & ~missing)
+    return codes, bad
+
+
+def _check_columns(df, needed: Sequence[str], optional_ok: Sequence[str]) -> None:
+    cols = [str(c) for c in df.columns]
+    for c in needed:
+        if c not in cols:
+            raise DataError(f"the logs have no column '{c}'{did_you_mean(c, cols)}; columns are "
+                            f"{format_choices(cols)}")
+
+
+def pack_logs(spec: ModelSpec, logs, sequence: str, order: str | None,
+              groupby: str | None = None, require: Sequence[str] | None = None) -> SequenceBatch:
+    """Sort, encode and pack a long-format log for ``spec``.
+
+    ``require`` lists the variables whose column must be present (default: every
+    observed variable). Columns of latent variables are optional: where present their
+    values act as labels. Raises :class:`DataError` for an empty log, a missing column,
+    an unknown state or a repeated step, naming the sequence and the row.
+
+    Examples
+    --------
+    >>> import pandas as pd, pgmkit
+    >>> spec = pgmkit.example_spec("bkt")
+    >>> logs = pd.DataFrame({"student": ["a", "a", "b"], "step": [0, 1, 0], "correct": [0, 1, 1]})
+    >>> pack_logs(spec, logs, "student", "step").lengths.tolist()
+    [2, 1]
+    """
+    import pandas as pd
+
+    if not isinstance(logs, pd.DataFrame):
+        raise DataError(f"logs must be a pandas DataFrame or a CSV path; received "
+                        f"{type(logs).__name__}")
+    if len(logs) == 0:
+        raise DataError("the logs are empty: expected one row per event")
+    require = spec.observed_names if require is None else tuple(require)
+    keys = [sequence] + ([order] if order else []) + ([groupby] if groupby else [])
+    needed = list(keys)
+    for name in require:
+        v = spec[name]
+        needed += [name] if v.is_discrete else real_columns(name, v.domain.shape)
+    _check_columns(logs, needed, ())
+    for key in keys:
+        if logs[key].isna().any():
+            pos = int(np.flatnonzero(logs[key].isna().to_numpy())[0])
+            raise DataError(f"row {pos}: column '{key}' is empty; every event needs a "
+                            f"{'sequence id' if key == sequence else key}")
+    seq_code, seq_labels, group_codes, groups = _sequence_codes(logs, sequence, groupby)
+    order_vals = logs[order].to_numpy() if order else np.zeros(len(logs), dtype=np.int64)
+    sort = _sort_events(seq_code, order_vals, logs, sequence, order, seq_labels)
+    return _pack(spec, logs, sort, seq_code, seq_labels, group_codes, groups, order_vals,
+                 sequence)
+
+
+def _sequence_codes(logs, sequence: str, groupby: str | None):
+    """Code each row's sequence; with ``groupby`` a sequence is a (group, id) pair."""
+    import pandas as pd
+
+    if groupby:
+        gcode, groups = pd.factorize(logs[groupby], sort=True)
+        frame = pd.DataFrame({"g": gcode, "s": pd.factorize(logs[sequence])[0]})
+        seq_code = frame.groupby(["g", "s"], sort=False).ngroup().to_numpy()
+        first = np.unique(seq_code, return_index=True)[1]
+        seq_labels = logs[sequence].to_numpy()[first]
+        seq_group = gcode[first]
+        return seq_code, seq_labels, seq_group, tuple(groups.tolist())
+    seq_code, labels = pd.factorize(logs[sequence])
+    return seq_code, np.asarray(labels, dtype=object), np.zeros(len(labels), np.int64), (None,)
+
+
+def _sort_events(seq_code, order_vals, logs, sequence, order, seq_labels) -> np.ndarray:
+    import pandas as pd
+
+    frame = pd.DataFrame({"s": seq_code, "o": order_vals, "r": np.arange(len(seq_code))})
+    try:
+        frame = frame.sort_values(["s", "o"], kind="stable")
+    except TypeError as exc:
+        raise DataError(f"column '{order}' mixes values that cannot be ordered ({exc}); expected "
+                        "step numbers or timestamps") from None
+    if order:
+        dup = frame.duplicated(["s", "o"], keep=False).to_numpy()
+        if dup.any():
+            first = frame[dup].iloc[:2]
+            rows = first["r"].tolist()
+            raise DataError(f"sequence '{seq_labels[first['s'].iloc[0]]}' has step "
+                            f"{first['o'].iloc[0]!r} twice (rows {rows[0]} and {rows[1]}); steps "
+                            f"must be unique within a sequence")
+    return frame["r"].to_numpy()
+
+
+def _pack(spec, logs, sort, seq_code, seq_labels, group_codes, groups, order_vals, sequence):
+    n_seq = len(seq_labels)
+    lengths = np.bincount(seq_code, minlength=n_seq)
+    rank = np.argsort(-lengths, kind="stable")          # packed sequence index -> sequence code
+    pos_of = np.empty(n_seq, np.int64)
+    pos_of[rank] = np.arange(n_seq)
+    sorted_seq = seq_code[sort]
+    starts = np.concatenate([[0], np.cumsum(lengths)])[:-1]
+    t_in_seq = np.arange(len(sort)) - starts[sorted_seq]
+    lengths_sorted = lengths[rank]
+    t_max = int(lengths_sorted[0])
+    # live sequences at step t = how many are longer than t
+    batch_sizes = np.bincount(lengths_sorted, minlength=t_max + 1)[::-1].cumsum()[::-1][1:]
+    offsets = np.concatenate([[0], np.cumsum(batch_sizes)])
+    packed = offsets[t_in_seq] + pos_of[sorted_seq]
+    rows = np.empty(len(sort), np.int64)
+    rows[packed] = sort
+    codes, reals = {}, {}
+    seq_of_row = np.asarray(seq_labels, dtype=object)[seq_code]
+    for v in spec.variables:
+        cols = [v.name] if v.is_discrete else real_columns(v.name, v.domain.shape)
+        if not all(c in logs.columns for c in cols):
+            continue
+        if v.is_discrete:
+            c, bad = encode_states(logs[v.name].to_numpy(), v.states, v.name)
+            if len(bad):
+                r = int(bad[0])
+                raise DataError(
+                    f"row {r} (sequence '{seq_of_row[r]}', step {order_vals[r]!r}): '{v.name}' = "
+                    f"'{logs[v.name].iloc[r]}' is not a state{did_you_mean(str(logs[v.name].iloc[r]), v.states)}; "
+                    f"states are {list(v.states)}")
+            codes[v.name] = c[rows]
+        else:
+            vals = logs[cols].apply(lambda s: _to_float(s, v.name)).to_numpy(dtype=float)
+            reals[v.name] = vals[rows]
+    return SequenceBatch(
+        sequence_ids=np.asarray(seq_labels, dtype=object)[rank], group_codes=group_codes[rank],
+        groups=groups, lengths=lengths_sorted, batch_sizes=batch_sizes, offsets=offsets,
+        rows=rows, steps=np.asarray(order_vals)[rows], codes=codes, reals=reals)
+
+
+def _to_float(series, name: str):
+    import pandas as pd
+
+    out = pd.to_numeric(series, errors="coerce")
+    bad = out.isna() & series.notna()
+    if bad.any():
+        r = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(f"row {r}: '{name}' is real-valued; received '{series.iloc[r]}'")
+    return out
+
+
+def read_logs(logs):
+    """A DataFrame from a DataFrame or a CSV path (text columns stay text)."""
+    import pandas as pd
+
+    if isinstance(logs, pd.DataFrame):
+        return logs
+    if isinstance(logs, (str, bytes)) or hasattr(logs, "__fspath__"):
+        from pathlib import Path
+
+        path = Path(logs)
+        if not path.is_file():
+            raise DataError(f"no log file '{path}'")
+        return pd.read_csv(path)
+    raise DataError(f"logs must be a DataFrame or a CSV path; received {type(logs).__name__}")

@@ -1,0 +1,227 @@
+"""Dynamic Bayesian networks (HMMs, factorial HMMs, knowledge tracing, ...) on event logs.
+
+A temporal spec is compiled to one hidden Markov model over the product of its state
+variables and learned by EM that keeps the spec's factorization (see
+:mod:`pgmkit.backends.pomegranate`). Input is a long-format log: one row per event, a
+sequence-id column, an order column and one column per observed variable. Every query
+returns a DataFrame aligned with the input rows.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from pgmkit.base import Model
+from pgmkit.errors import DataError, UnsupportedError, did_you_mean, format_choices
+from pgmkit.results import FitHistory
+
+
+class TemporalQueries:
+    """Queries shared by a single model and a per-group family of models.
+
+    Subclasses provide ``spec`` (the structure) and ``_bind(logs, sequence, order,
+    groupby)``, which packs the logs and binds the right parameters.
+    """
+
+    def filter(self, logs, sequence: str = "sequence", order: str = "step",
+               groupby: str | None = None):
+        """``p(latent_t | events 1..t)`` per event: columns ``P(var=state)``.
+
+        Examples
+        --------
+        >>> import pgmkit
+        >>> bkt = pgmkit.example("bkt")
+        >>> logs = bkt.sample_sequences(2, 4, seed=0)
+        >>> bkt.filter(logs).shape[0]
+        8
+        """
+        return self._posterior(logs, sequence, order, groupby, smooth=False)
+
+    def smooth(self, logs, sequence: str = "sequence", order: str = "step",
+               groupby: str | None = None):
+        """``p(latent_t | all events of the sequence)`` per event: columns ``P(var=state)``."""
+        return self._posterior(logs, sequence, order, groupby, smooth=True)
+
+    def viterbi(self, logs, sequence: str = "sequence", order: str = "step",
+                groupby: str | None = None):
+        """The most probable joint path of the latent variables: one column per latent
+        variable holding its state, and ``path_log_probability`` (per sequence)."""
+        from pgmkit.backends.pomegranate import inference
+
+        batch, bound = self._bind(logs, sequence, order, groupby)
+        codes, score = inference.viterbi_states(bound)
+        cols = {n: np.asarray(self.spec[n].states, dtype=object)[codes[n]]
+                for n in self.spec.latent_names}
+        cols["path_log_probability"] = score[batch.seq_of_event]
+        return _frame(logs, batch, cols, sequence, order, groupby)
+
+    def predict_next(self, logs, sequence: str = "sequence", order: str = "step",
+                     groupby: str | None = None):
+        """For each event, the distribution of its observed variables given the events
+        before it in its sequence (what knowledge tracing is scored on): columns
+        ``P(var=state)`` for discrete variables, ``E(var)`` for real ones."""
+        from pgmkit.backends.pomegranate import inference
+
+        batch, bound = self._bind(logs, sequence, order, groupby)
+        cols = {}
+        for name, arr in inference.predict_next(bound).items():
+            v = self.spec[name]
+            if v.is_discrete:
+                cols.update({f"P({name}={s})": arr[:, i] for i, s in enumerate(v.states)})
+            else:
+                cols.update({f"E({name})" if arr.shape[1] == 1 else f"E({name}[{i}])": arr[:, i]
+                             for i in range(arr.shape[1])})
+        return _frame(logs, batch, cols, sequence, order, groupby)
+
+    def log_likelihood(self, logs, sequence: str = "sequence", order: str = "step",
+                       groupby: str | None = None):
+        """Per event, ``log p(event_t | events 1..t-1)`` in column ``log_likelihood``; the
+        column sums to the log-likelihood of the whole log (``.log_likelihood.sum()``)."""
+        batch, bound = self._bind(logs, sequence, order, groupby)
+        return _frame(logs, batch, {"log_likelihood": bound.forward().log_c.numpy()},
+                      sequence, order, groupby)
+
+    def _posterior(self, logs, sequence, order, groupby, smooth: bool):
+        from pgmkit.backends.pomegranate import inference
+
+        batch, bound = self._bind(logs, sequence, order, groupby)
+        probs = inference.state_posterior(bound, smooth)
+        cols = {}
+        for name, arr in inference.marginals(bound.layout, probs, self.spec.latent_names).items():
+            cols.update({f"P({name}={s})": arr[:, i] for i, s in enumerate(self.spec[name].states)})
+        return _frame(logs, batch, cols, sequence, order, groupby)
+
+
+def _frame(logs, batch, cols: dict, sequence: str, order: str | None, groupby: str | None):
+    """Packed arrays -> a DataFrame in the input's row order and index."""
+    import pandas as pd
+
+    out = {}
+    for key in (sequence, order, groupby):
+        if key:
+            out[key] = logs[key].to_numpy()
+    for name, arr in cols.items():
+        arr = np.asarray(arr)
+        placed = np.empty(len(logs), dtype=arr.dtype)
+        placed[batch.rows] = arr
+        out[name] = placed
+    return pd.DataFrame(out, index=logs.index)
+
+
+class DynamicBayesNet(TemporalQueries, Model):
+    """A dynamic Bayesian network learned and queried on long-format event logs.
+
+    Examples
+    --------
+    >>> import pgmkit
+    >>> bkt = pgmkit.example("bkt")
+    >>> logs = bkt.sample_sequences(50, 10, seed=1)
+    >>> fitted = bkt.fit(logs, sequence="sequence", order="step", seed=0, progress=False)
+    >>> fitted.history.log_likelihood[-1] >= fitted.history.log_likelihood[0]
+    True
+    """
+
+    default_backend = "pomegranate"
+    backends = ("pomegranate",)
+
+    def __init__(self, spec, backend: str | None = None):
+        super().__init__(spec, backend)
+        from pgmkit.backends.pomegranate.compile import layout_of
+
+        self.layout = layout_of(self.spec)      # refuses what the backend cannot hold, early
+
+    def fit(self, logs, sequence: str = "sequence", order: str = "step",
+            groupby: str | None = None, method: str = "em", max_iter: int = 100,
+            tol: float = 1e-6, restarts: int = 1, seed: int | None = 0,
+            pseudo_count: float = 0.01, progress: bool = True):
+        """Learn every CPD by EM from a long-format log (DataFrame or CSV path).
+
+        NaN observations are summed out; a latent variable's column, where present, acts
+        as labels. With ``groupby`` one model per group is fitted, all in one batched EM,
+        and a :class:`GroupedDynamicBayesNet` (a mapping group -> model whose queries
+        route each row to its group's model) is returned. Otherwise a new
+        :class:`DynamicBayesNet` whose spec holds the learned CPDs, with ``.history``.
+
+        ``tol`` is the least gain in log-likelihood per event that continues EM;
+        ``restarts`` > 1 adds random starts (seeded by ``seed``), keeping the best per
+        group; ``pseudo_count`` is a Dirichlet pseudo-count on every cell the starting
+        CPD allows (zeros in a given CPD stay zero).
+
+        Examples
+        --------
+        >>> import pgmkit
+        >>> hmm = pgmkit.example("hmm")
+        >>> logs = hmm.sample_sequences(20, 30, seed=0)
+        >>> hmm.fit(logs, seed=0, progress=False).history.method
+        'em'
+        """
+        from pgmkit.backends.pomegranate.compile import params_from_specs, spec_for_group
+        from pgmkit.backends.pomegranate.em import run_em
+        from pgmkit.data.sequences import pack_logs, read_logs
+
+        if method != "em":
+            raise UnsupportedError(f"DynamicBayesNet.fit supports method='em'; received "
+                                   f"method='{method}'")
+        logs = read_logs(logs)
+        batch = pack_logs(self.spec, logs, sequence, order, groupby)
+        start = params_from_specs(self.layout, [self.spec])
+        res = run_em(self.layout, start, batch, max_iter=max_iter, tol=tol, restarts=restarts,
+                     seed=seed, pseudo_count=pseudo_count, progress=progress)
+        history = FitHistory(tuple(res.log_likelihood), res.converged, tuple(res.restarts), "em",
+                             {"events": batch.num_events, "sequences": batch.num_sequences})
+        if groupby is None:
+            return self._new(spec_for_group(self.layout, res.params, 0), history)
+        models = {}
+        for g, label in enumerate(batch.groups):
+            gh = FitHistory((float(res.group_loglik[g]),), res.converged, (), "em",
+                            {"restart": int(res.chosen[g])})
+            models[label] = self._new(spec_for_group(self.layout, res.params, g), gh)
+        from pgmkit.dynamic_groups import GroupedDynamicBayesNet
+
+        return GroupedDynamicBayesNet(models, groupby, history)
+
+    def sample_sequences(self, n: int, length: int, seed: int | None = None,
+                         sequence: str = "sequence", order: str = "step"):
+        """``n`` sequences of ``length`` slices as a long-format log (latent columns included).
+
+        Examples
+        --------
+        >>> import pgmkit
+        >>> pgmkit.example("bkt").sample_sequences(3, 5, seed=0).shape
+        (15, 4)
+        """
+        from pgmkit.backends.pomegranate.inference import sample_sequences
+
+        return samples_frame(self.spec, sample_sequences(self.spec, n, length, seed), sequence, order)
+
+    def _bind(self, logs, sequence, order, groupby):
+        from pgmkit.backends.pomegranate.compile import params_from_specs
+        from pgmkit.backends.pomegranate.engine import bind
+        from pgmkit.data.sequences import pack_logs, read_logs
+
+        logs = read_logs(logs)
+        batch = pack_logs(self.spec, logs, sequence, order, groupby)
+        params = self.compiled("params", lambda: params_from_specs(self.layout, [self.spec]))
+        return batch, bind(self.layout, params, batch)
+
+
+def samples_frame(spec, values: dict, sequence: str = "sequence", order: str = "step"):
+    """Sampled arrays (``(n, length[, ...])`` per variable) -> a long-format DataFrame."""
+    import pandas as pd
+
+    n, length = next(iter(values.values())).shape[:2]
+    out = {sequence: np.repeat(np.arange(n), length), order: np.tile(np.arange(length), n)}
+    for v in spec.variables:
+        arr = values[v.name]
+        if v.is_discrete:
+            out[v.name] = np.asarray(v.states, dtype=object)[arr.reshape(-1)]
+        else:
+            flat = arr.reshape(n * length, -1)
+            names = [v.name] if flat.shape[1] == 1 else [f"{v.name}[{i}]" for i in range(flat.shape[1])]
+            out.update({c: flat[:, i] for i, c in enumerate(names)})
+    return pd.DataFrame(out)
+
+
+def unknown_group(label, known) -> DataError:
+    names = [str(k) for k in known]
+    return DataError(f"group '{label}' has no fitted model{did_you_mean(str(label), names)}; "
+                     f"groups are {format_choices(names)}")
