@@ -61,25 +61,29 @@ def _scan_xmlbif(text: str, source: str) -> dict[str, int]:
     if net is None:
         raise SpecError(Problem("no <NETWORK> element: is this an XMLBIF file?", source=source))
     names = [v.findtext("NAME") for v in net.findall("VARIABLE")]
+    # ElementTree keeps no line numbers: find each definition's <FOR> in the text instead
+    lines = {m.group(1).strip(): _line(text, m.start())
+             for m in reversed(list(re.finditer(r"<FOR>([^<]*)</FOR>", text)))}
     problems, defined = [], set()
     for d in net.findall("DEFINITION"):
         child = d.findtext("FOR")
         defined.add(child)
+        line = lines.get((child or "").strip())
         if child not in names:
             problems.append(Problem(f"<DEFINITION> for undeclared variable '{child}'"
-                                    f"{did_you_mean(child, names)}", child, source=source))
+                                    f"{did_you_mean(child, names)}", child, line, source))
         for g in d.findall("GIVEN"):
             if g.text not in names:
                 problems.append(Problem(f"parent '{g.text}' is not a declared variable"
-                                        f"{did_you_mean(g.text, names)}", child, source=source))
+                                        f"{did_you_mean(g.text, names)}", child, line, source))
         if d.find("TABLE") is None:
-            problems.append(Problem("<DEFINITION> has no <TABLE>", child, source=source))
+            problems.append(Problem("<DEFINITION> has no <TABLE>", child, line, source))
     for n in names:
         if n not in defined:
             problems.append(Problem("has no <DEFINITION> (missing CPD)", n, source=source))
     if problems:
         raise SpecError(problems)
-    return {}
+    return {**lines, **{f"{k}.cpd": v for k, v in lines.items()}}
 
 
 def read(text: str, fmt: str, source: str) -> ModelSpec:

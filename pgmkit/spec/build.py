@@ -152,6 +152,7 @@ def _domain(vname: str, vraw, col: _Collector):
         return None
     if has_states:
         states = vraw["states"]
+        col.lines[f"{vname}.states"] = line_of(vraw, "states") or 0
         if not isinstance(states, (list, tuple)):
             col.add(f"'states' must be a list of names; received {states!r}", vname,
                     line_of(vraw, "states"))
@@ -210,11 +211,34 @@ def _variable(vname: str, vraw, domains, temporal: bool, col: _Collector) -> Var
         if not known:
             continue  # validation reports the unknown parent
         use = parents if key == "cpd" else tuple(p for p in parents if p.lag == 0)
+        before = len(col.items)
         cpd = parse_cpd(var, vraw[key], [(p, domains[p.name]) for p in use], col,
                         line_of(vraw, key))
+        if len(col.items) > before:
+            cpd = None  # a half-read CPD holds NaN placeholders: validating it repeats the problem
+        for i, row_line in enumerate(_row_lines(vraw[key], [domains[p.name] for p in use])):
+            col.lines[f"{vname}.{key}#{i}"] = row_line or 0
         var = Variable(vname, domain, parents, cpd if key == "cpd" else var.cpd, latent,
                        cpd if key == "initial" else var.initial, beta)
     return var
+
+
+def _row_lines(raw, parent_domains) -> list[int | None]:
+    """The line of each table row in C order, so a bad row is reported where it is written."""
+    if not all(isinstance(d, Discrete) for d in parent_domains) or not parent_domains:
+        return []
+    if isinstance(raw, Mapping):
+        index = {assign: i for i, assign in
+                 enumerate(itertools.product(*(d.states for d in parent_domains)))}
+        lines: list[int | None] = [None] * len(index)
+        for key in raw:
+            i = index.get(tuple(p.strip() for p in str(key).split(",")))
+            if i is not None:
+                lines[i] = line_of(raw, key)
+        return lines
+    if isinstance(raw, (list, tuple)) and all(isinstance(r, (list, tuple)) for r in raw):
+        return [line_of(r) for r in raw]
+    return []
 
 
 # -- CPDs ----------------------------------------------------------------------------

@@ -30,6 +30,8 @@ def problems(spec: ModelSpec) -> list[Problem]:
 
     def add(message: str, var: str | None = None, key: str | None = None):
         line = spec.lines.get(key or var) if (key or var) else None
+        if line is None and key and "#" in key:  # a row without a line of its own: its table's
+            line = spec.lines.get(key.partition("#")[0])
         if line is None and var:
             line = spec.lines.get(var)
         out.append(Problem(message, var, line, spec.source))
@@ -59,15 +61,15 @@ def _check_variable(spec: ModelSpec, v: Variable, add) -> None:
     if not name or any(c in name for c in _FORBIDDEN_NAME_CHARS):
         add(f"a variable name must be non-empty and free of '[', ']' and ','; received '{name}'", name)
     if isinstance(v.domain, Discrete):
-        states = v.domain.states
+        states, skey = v.domain.states, f"{name}.states"
         if not states:
-            add("has an empty list of states: expected at least one state", name)
+            add("has an empty list of states: expected at least one state", name, skey)
         dup = sorted({s for s in states if states.count(s) > 1})
         if dup:
-            add(f"lists state(s) {dup} more than once: states must be unique", name)
+            add(f"lists state(s) {dup} more than once: states must be unique", name, skey)
         bad = [s for s in states if not s or "," in s]
         if bad:
-            add(f"state names must be non-empty and free of ','; received {bad}", name)
+            add(f"state names must be non-empty and free of ','; received {bad}", name, skey)
     elif isinstance(v.domain, Real):
         if any((not isinstance(d, int)) or d <= 0 for d in v.domain.shape):
             add(f"a real shape must be positive integers; received {list(v.domain.shape)}", name)
@@ -185,17 +187,17 @@ def _check_cpd(spec, v: Variable, cpd, parents, add, what: str) -> None:
 def _check_rows(rows: np.ndarray, parent_states, name, key, add, label="") -> None:
     assignments = list(itertools.product(*parent_states)) if parent_states else [()]
     bad_value, bad_sum = [], []
-    for assignment, row in zip(assignments, rows):
+    for i, (assignment, row) in enumerate(zip(assignments, rows)):
         if np.any(np.isnan(row)) or np.any(row < 0) or np.any(~np.isfinite(row)):
-            bad_value.append(f"row {_row_label(assignment)} has {row.tolist()}")
+            bad_value.append((i, f"row {_row_label(assignment)} has {row.tolist()}"))
         elif abs(row.sum() - 1.0) > TOLERANCE:
-            bad_sum.append(f"row {_row_label(assignment)} sums to {row.sum():.10g}")
-    for msg in bad_value[:5]:
-        add(f"{label}{msg}: probabilities must be finite and >= 0", name, key)
+            bad_sum.append((i, f"row {_row_label(assignment)} sums to {row.sum():.10g}"))
+    for i, msg in bad_value[:5]:
+        add(f"{label}{msg}: probabilities must be finite and >= 0", name, f"{key}#{i}")
     if len(bad_value) > 5:
         add(f"... and {len(bad_value) - 5} more {label}rows with negative or NaN values", name, key)
-    for msg in bad_sum[:5]:
-        add(f"{label}{msg}, expected 1 (tolerance {TOLERANCE:g})", name, key)
+    for i, msg in bad_sum[:5]:
+        add(f"{label}{msg}, expected 1 (tolerance {TOLERANCE:g})", name, f"{key}#{i}")
     if len(bad_sum) > 5:
         add(f"... and {len(bad_sum) - 5} more {label}rows that do not sum to 1", name, key)
 

@@ -20,6 +20,10 @@ class LocStr(str):
     line: int | None = None
     quoted: bool = False
 
+    def __repr__(self) -> str:
+        # messages echo what was written: an unquoted 0.5 is shown as 0.5, not '0.5'
+        return str.__repr__(self) if self.quoted else str(self)
+
 
 class LocDict(dict):
     """A mapping with the line of each key."""
@@ -53,6 +57,9 @@ def parse_yaml(text: str, source: str | None = None) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         what = exc.problem or exc.context or "invalid YAML"
+        if exc.problem and exc.context and exc.context_mark and exc.context_mark.line + 1 != line:
+            # the parser fails where it gives up; the construct it was reading began earlier
+            what += f" ({exc.context} that begins at line {exc.context_mark.line + 1})"
         raise SpecError(Problem(f"YAML syntax error: {what}", line=line, source=source)) from None
     except yaml.YAMLError as exc:
         raise SpecError(Problem(f"YAML syntax error: {exc}", source=source)) from None
