@@ -238,8 +238,10 @@ class DeepModel(Model):
         t = np.linspace(0.0, 1.0, steps)[:, None]
         path = (1 - t) * z1.reshape(1, -1) + t * z2.reshape(1, -1)
         path = path.reshape((steps,) + z1.shape)
-        extra = {k: np.repeat(np.asarray(v)[:1], steps, axis=0)
-                 for k, v in (x1.items() if isinstance(x1, Mapping) else [])}
+        # Discrete inputs (a cvae's label) stay fixed along the path; real ones are decoded.
+        extra = {k: [np.asarray(v).reshape(-1)[0]] * steps
+                 for k, v in (x1.items() if isinstance(x1, Mapping) else [])
+                 if self.spec[k].is_discrete}
         with _seeded(0):
             out = decode(self.program, {name: path, **extra}, steps, self._tensors)
         return next(iter(out.values())).double().numpy()
