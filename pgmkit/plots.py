@@ -58,7 +58,7 @@ def sample_grid(images, path: str | os.PathLike, shape: Sequence[int] | None = N
     h, w = _image_shape(arr.shape[1], shape)
     cols = columns or int(math.ceil(math.sqrt(len(arr))))
     rows = int(math.ceil(len(arr) / cols))
-    canvas = np.ones((rows * (h + 1) - 1, cols * (w + 1) - 1))
+    canvas = np.full((rows * (h + 1) - 1, cols * (w + 1) - 1), 0.15)  # light separators
     for i, img in enumerate(arr):
         r, c = divmod(i, cols)
         canvas[r * (h + 1): r * (h + 1) + h, c * (w + 1): c * (w + 1) + w] = img.reshape(h, w)

@@ -68,14 +68,16 @@ def log_evidence(program: Program, data: Mapping[str, torch.Tensor], n: int) -> 
 
 def marginals(program: Program, data: Mapping[str, torch.Tensor], n: int,
               variables) -> dict[str, torch.Tensor]:
-    """Exact posterior marginals ``P(v | data row)`` of enumerated discrete variables: (n, card)."""
-    import pyro.infer
+    """Exact posterior marginals ``P(v | data row)`` of discrete variables: ``(n, card)`` each.
 
-    elbo = pyro.infer.TraceEnum_ELBO(max_plate_nesting=1)
-    with torch.no_grad():
-        found = elbo.compute_marginals(program.model, lambda data, n: None, data, n)
+    Each variable is clamped to every one of its states in turn (as extra rows of one
+    batch) and the joint with the evidence is normalised: Bayes' rule by enumeration.
+    """
     out = {}
     for v in variables:
-        probs = found[v].probs if hasattr(found[v], "probs") else found[v].logits.softmax(-1)
-        out[v] = probs.expand(n, program.spec[v].card) if probs.dim() < 2 else probs
+        card = program.spec[v].card
+        rows = {k: t.repeat_interleave(card, dim=0) for k, t in data.items()}
+        rows[v] = torch.arange(card).repeat(n)
+        joint = log_evidence(program, rows, n * card).reshape(n, card)
+        out[v] = torch.softmax(joint, dim=-1)
     return out
