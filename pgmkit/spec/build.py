@@ -223,6 +223,13 @@ def _variable(vname: str, vraw, domains, temporal: bool, col: _Collector) -> Var
     return var
 
 
+def key_parts(key) -> tuple[str, ...]:
+    """The parent states a row key names: ``"no, yes"`` from YAML, or ``("no", "yes")``
+    from Python (a one-parent key may be a bare state, ``0`` included)."""
+    parts = key if isinstance(key, tuple) else str(key).split(",")
+    return tuple(str(p).strip() for p in parts)
+
+
 def _row_lines(raw, parent_domains) -> list[int | None]:
     """The line of each table row in C order, so a bad row is reported where it is written."""
     if not all(isinstance(d, Discrete) for d in parent_domains) or not parent_domains:
@@ -232,7 +239,7 @@ def _row_lines(raw, parent_domains) -> list[int | None]:
                  enumerate(itertools.product(*(d.states for d in parent_domains)))}
         lines: list[int | None] = [None] * len(index)
         for key in raw:
-            i = index.get(tuple(p.strip() for p in str(key).split(",")))
+            i = index.get(key_parts(key))
             if i is not None:
                 lines[i] = line_of(raw, key)
         return lines
@@ -310,7 +317,7 @@ def _table(var: Variable, raw, parents, col: _Collector, line) -> TableCPD | Non
         rows = {}
         names = [str(p) for p, _ in parents]
         for key, value in raw.items():
-            parts = [p.strip() for p in str(key).split(",")]
+            parts = list(key_parts(key))
             kline = line_of(raw, key)
             if len(parts) != len(parents):
                 col.add(f"row key '{key}' names {len(parts)} state(s); expected one per parent "
@@ -354,16 +361,17 @@ def _by_parents(var: Variable, raw, parents, what: str, tail: tuple[int, ...],
     full = pshape + tail
     if isinstance(raw, Mapping) and parents:
         out = np.full(full, math.nan)
+        by_parts = {key_parts(k): v for k, v in raw.items()}
         for i, assign in enumerate(itertools.product(*pstates)):
-            key = ", ".join(assign)
-            if key not in {str(k) for k in raw}:
-                col.add(f"normal {what} has no entry for parents ({key})", var.name, line_of(raw))
+            if assign not in by_parts:
+                col.add(f"normal {what} has no entry for parents ({', '.join(assign)})", var.name,
+                        line_of(raw))
                 continue
-            value = {str(k): v for k, v in raw.items()}[key]
+            value = by_parts[assign]
             out[np.unravel_index(i, pshape)] = _broadcast(numbers(value, what, col, var.name),
                                                           tail, what, var, col)
         for k in raw:
-            parts = tuple(p.strip() for p in str(k).split(","))
+            parts = key_parts(k)
             if parts not in set(itertools.product(*pstates)):
                 col.add(f"normal {what} key '{k}' is not an assignment of parents "
                         f"{[str(p) for p, _ in parents]}", var.name, line_of(raw, k))

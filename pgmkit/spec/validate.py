@@ -58,8 +58,11 @@ def problems(spec: ModelSpec) -> list[Problem]:
 
 def _check_variable(spec: ModelSpec, v: Variable, add) -> None:
     name = v.name
-    if not name or any(c in name for c in _FORBIDDEN_NAME_CHARS):
-        add(f"a variable name must be non-empty and free of '[', ']' and ','; received '{name}'", name)
+    # names are stripped where they are referenced (parent lists, row keys), so a name
+    # with outer spaces could never be referred to
+    if not name or any(c in name for c in _FORBIDDEN_NAME_CHARS) or name != name.strip():
+        add("a variable name must be non-empty, free of '[', ']' and ',' and of leading or "
+            f"trailing spaces; received '{name}'", name)
     if isinstance(v.domain, Discrete):
         states, skey = v.domain.states, f"{name}.states"
         if not states:
@@ -67,9 +70,10 @@ def _check_variable(spec: ModelSpec, v: Variable, add) -> None:
         dup = sorted({s for s in states if states.count(s) > 1})
         if dup:
             add(f"lists state(s) {dup} more than once: states must be unique", name, skey)
-        bad = [s for s in states if not s or "," in s]
+        bad = [s for s in states if not s or "," in s or s != s.strip()]
         if bad:
-            add(f"state names must be non-empty and free of ','; received {bad}", name, skey)
+            add("state names must be non-empty, free of ',' and of leading or trailing spaces; "
+                f"received {bad}", name, skey)
     elif isinstance(v.domain, Real):
         if any((not isinstance(d, int)) or d <= 0 for d in v.domain.shape):
             add(f"a real shape must be positive integers; received {list(v.domain.shape)}", name)
