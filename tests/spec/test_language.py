@@ -194,7 +194,7 @@ def test_with_cpds_gives_a_validated_copy():
     new = spec.with_cpds({"Burglary": TableCPD([0.9, 0.1])})
     assert new["Burglary"].cpd.table.tolist() == [0.9, 0.1] and new != spec
     assert spec["Burglary"].cpd.table.tolist() == [0.999, 0.001]  # the original is untouched
-    with pytest.raises(SpecError, match=r"row \(prior\) sums to 0.5"):
+    with pytest.raises(SpecError, match=r"sums to 0.5, expected 1"):
         spec.with_cpds({"Burglary": TableCPD([0.4, 0.1])})
 
 
