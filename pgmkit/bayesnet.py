@@ -102,6 +102,10 @@ class BayesNet(Model):
 
         names = self._variables(variables)
         ev = self._evidence(evidence, names)
+        # pgmpy prunes an observed root's own prior, so P(B | A=a) comes back finite even
+        # when P(A=a) = 0: check the evidence itself first.
+        if ev and self._log_probability(ev) == -math.inf:
+            raise EvidenceError(f"the evidence {ev} is impossible (probability 0 under the model)")
         values = joint(self._ve(), self.spec, names, ev)
         return Distribution(tuple(names), {v: self.spec[v].states for v in names}, values, ev)
 

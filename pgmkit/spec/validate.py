@@ -114,7 +114,7 @@ def _check_variable(spec: ModelSpec, v: Variable, add) -> None:
 
 
 def _row_label(parent_states: tuple[str, ...]) -> str:
-    return "(" + ", ".join(parent_states) + ")" if parent_states else "(prior)"
+    return "row (" + ", ".join(parent_states) + ")" if parent_states else "prior"
 
 
 def _check_cpd(spec, v: Variable, cpd, parents, add, what: str) -> None:
@@ -193,9 +193,9 @@ def _check_rows(rows: np.ndarray, parent_states, name, key, add, label="") -> No
     bad_value, bad_sum = [], []
     for i, (assignment, row) in enumerate(zip(assignments, rows)):
         if np.any(np.isnan(row)) or np.any(row < 0) or np.any(~np.isfinite(row)):
-            bad_value.append((i, f"row {_row_label(assignment)} has {row.tolist()}"))
+            bad_value.append((i, f"{_row_label(assignment)} has {row.tolist()}"))
         elif abs(row.sum() - 1.0) > TOLERANCE:
-            bad_sum.append((i, f"row {_row_label(assignment)} sums to {row.sum():.10g}"))
+            bad_sum.append((i, f"{_row_label(assignment)} sums to {row.sum():.10g}"))
     for i, msg in bad_value[:5]:
         add(f"{label}{msg}: probabilities must be finite and >= 0", name, f"{key}#{i}")
     if len(bad_value) > 5:
