@@ -62,6 +62,11 @@ class SequenceBatch:
         return np.repeat(np.arange(len(self.batch_sizes)), self.batch_sizes)
 
 
+def show(value) -> str:
+    """A value as a user wrote it in a message (``1``, ``'x'``), not ``np.int64(1)``."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
 def real_columns(name: str, shape: tuple[int, ...]) -> list[str]:
     """Column names of a real variable: ``x`` for a scalar, ``x[0]``, ``x[1]``... for a vector."""
     size = int(np.prod(shape)) if shape else 1
@@ -177,7 +182,7 @@ def _sort_events(seq_code, order_vals, logs, sequence, order, seq_labels) -> np.
             first = frame[dup].iloc[:2]
             rows = first["r"].tolist()
             raise DataError(f"sequence '{seq_labels[first['s'].iloc[0]]}' has step "
-                            f"{first['o'].iloc[0]!r} twice (rows {rows[0]} and {rows[1]}); steps "
+                            f"{show(first['o'].iloc[0])} twice (rows {rows[0]} and {rows[1]}); steps "
                             f"must be unique within a sequence")
     return frame["r"].to_numpy()
 
@@ -210,7 +215,7 @@ def _pack(spec, logs, sort, seq_code, seq_labels, group_codes, groups, order_val
             if len(bad):
                 r = int(bad[0])
                 raise DataError(
-                    f"row {r} (sequence '{seq_of_row[r]}', step {order_vals[r]!r}): '{v.name}' = "
+                    f"row {r} (sequence '{seq_of_row[r]}', step {show(order_vals[r])}): '{v.name}' = "
                     f"'{logs[v.name].iloc[r]}' is not a state{did_you_mean(str(logs[v.name].iloc[r]), v.states)}; "
                     f"states are {list(v.states)}")
             codes[v.name] = c[rows]

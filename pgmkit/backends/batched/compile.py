@@ -39,7 +39,7 @@ MAX_ELEMENTS_PER_ROW = 2 ** 27
 #: Rows per chunk are chosen so the largest intermediate stays under this many elements.
 CHUNK_ELEMENTS = 2 ** 23
 #: Batch size assumed while searching contraction orders (the order is reused for any size).
-PATH_ROWS = 256
+PATH_ROWS = 100_000
 
 
 @functools.singledispatch
@@ -229,34 +229,109 @@ def operand_shape(net: CompiledNet, op: tuple[str, int], hard: set[int], rows: i
     return (-1,) + free, (rows,) + tuple(net.cards[u] for u in free)
 
 
-def _make_piece(net: CompiledNet, ops, outputs, hard: set[int],
-                max_cost: float | None) -> Piece:
-    import opt_einsum
-
-    subs, shapes = zip(*(operand_shape(net, op, hard, PATH_ROWS) for op in ops))
-    batched = any(-1 in s for s in subs)
+def _equation(subs, outputs) -> str:
     letters = {-1: _symbol(0)}
     for s in subs:
         for u in s:
             letters.setdefault(u, _symbol(len(letters)))
-    out = ((-1,) if batched else ()) + tuple(outputs)
-    equation = ",".join("".join(letters[u] for u in s) for s in subs) + "->" + "".join(
-        letters[u] for u in out)
-    strategy = "dp" if len(ops) <= 24 else "greedy"
-    path, info = opt_einsum.contract_path(equation, *shapes, shapes=True, optimize=strategy)
+    return ",".join("".join(letters[u] for u in s) for s in subs) + "->" + "".join(
+        letters[u] for u in outputs)
+
+
+def _path(net, equation: str, shapes, outputs, batched: bool, max_cost):
+    """Contraction order and its per-row cost (checked against the budget)."""
+    import opt_einsum
+
+    path, info = opt_einsum.contract_path(equation, *shapes, shapes=True, optimize="auto")
     per = PATH_ROWS if batched else 1
     flops, elements = float(info.opt_cost) / per, float(info.largest_intermediate) / per
     _check_cost(net, outputs, flops, elements, max_cost)
-    if not batched:                    # no evidence reaches it: one value for every row
+    return tuple(path), flops, elements
+
+
+def _make_piece(net: CompiledNet, ops, outputs, hard: set[int], max_cost: float | None,
+                grad: bool = False) -> Piece:
+    """One contraction over ``ops`` leaving ``outputs`` (and the row axis) free.
+
+    For queries the tables that no evidence reaches are first contracted once into
+    small tensors over the variables they share with the evidence (see
+    :func:`_two_phase`); with ``grad`` every table stays an operand so that EM can
+    differentiate through it.
+    """
+    import opt_einsum
+
+    subs, shapes = zip(*(operand_shape(net, op, hard, PATH_ROWS) for op in ops))
+    batched = any(-1 in s for s in subs)
+    out = ((-1,) if batched else ()) + tuple(outputs)
+    if batched and not grad and not all(-1 in s for s in subs):
+        return _two_phase(net, ops, subs, shapes, out, max_cost)
+    equation = _equation(subs, out)
+    path, flops, elements = _path(net, equation, shapes, outputs, batched, max_cost)
+    if not batched and not grad:       # no evidence reaches it: one value for every row
         value = opt_einsum.contract(equation, *(net.tables[v] for _, v in ops), optimize=path)
-        return Piece(equation, tuple(ops), tuple(outputs), False, flops, elements, tuple(path),
+        return Piece(equation, tuple(ops), tuple(outputs), False, flops, elements, path,
                      value=np.asarray(value))
-    constants = [i for i, s in enumerate(subs) if -1 not in s]
-    args = [net.tables[ops[i][1]] if i in constants else shapes[i] for i in range(len(ops))]
+    return Piece(equation, tuple(ops), tuple(outputs), batched, flops, elements, path)
+
+
+def _two_phase(net: CompiledNet, ops, subs, shapes, out, max_cost) -> Piece:
+    """Fold the evidence-free tables into constants, then plan the per-row contraction."""
+    import opt_einsum
+
+    const = [i for i, s in enumerate(subs) if -1 not in s]
+    rows = [i for i, s in enumerate(subs) if -1 in s]
+    keep = set(out) | {u for i in rows for u in subs[i]}
+    tensors, tensor_subs = [], []
+    for comp in _linked([subs[i] for i in const]):
+        members = [const[k] for k in comp]
+        free = tuple(sorted({u for i in members for u in subs[i]} & keep))
+        if free:
+            tensors.append(_constant_tensor(net, tuple(ops[i] for i in members),
+                                            [subs[i] for i in members], free, max_cost))
+            tensor_subs.append(free)
+        # a piece of the prior that touches nothing else sums to exactly 1: dropped
+    all_subs = [subs[i] for i in rows] + tensor_subs
+    all_shapes = [shapes[i] for i in rows] + [t.shape for t in tensors]
+    equation = _equation(all_subs, out)
+    path, flops, elements = _path(net, equation, all_shapes, out[1:], True, max_cost)
+    constants = list(range(len(rows), len(all_subs)))
+    args = [all_shapes[i] for i in range(len(rows))] + tensors
     expression = opt_einsum.contract_expression(equation, *args, optimize=path,
                                                 constants=constants)
-    return Piece(equation, tuple(ops), tuple(outputs), True, flops, elements, tuple(path),
-                 expression=expression)
+    return Piece(equation, tuple(ops[i] for i in rows), tuple(out[1:]), True, flops, elements,
+                 path, expression=expression)
+
+
+def _linked(subs) -> list[list[int]]:
+    """Operands grouped into connected components by shared variables."""
+    owner: dict[int, int] = {}
+    comps: list[set[int]] = []
+    for i, s in enumerate(subs):
+        hit = {owner[u] for u in s if u in owner}
+        merged = {i}
+        for c in sorted(hit, reverse=True):
+            merged |= comps[c]
+            comps[c] = set()
+        comps.append(merged)
+        for j in merged:
+            for u in subs[j]:
+                owner[u] = len(comps) - 1
+    return [sorted(c) for c in comps if c]
+
+
+def _constant_tensor(net: CompiledNet, ops, subs, free, max_cost) -> np.ndarray:
+    """Sum a group of evidence-free tables down to ``free`` (cached across patterns)."""
+    import opt_einsum
+
+    key = ("const", ops, free)
+    found = net.plans.get(key)
+    if found is None:
+        equation = _equation(subs, free)
+        shapes = [net.tables[v].shape for _, v in ops]
+        path, _, _ = _path(net, equation, shapes, free, False, max_cost)
+        found = net.plans[key] = np.asarray(
+            opt_einsum.contract(equation, *(net.tables[v] for _, v in ops), optimize=path))
+    return found
 
 
 def _check_cost(net: CompiledNet, outputs, flops: float, elements: float,

@@ -145,7 +145,8 @@ def evaluate(net: CompiledNet, plan: Plan, codes: dict, n: int):
 def _contract(net: CompiledNet, plan: Plan, piece, codes: dict, n: int) -> np.ndarray:
     if not piece.batched:
         return np.broadcast_to(piece.value, (n,) + piece.value.shape)
-    return piece.expression(*operands(net, plan, piece.operands, codes))
+    import os
+    return piece.expression(*operands(net, plan, piece.operands, codes), backend=os.environ.get("BB", "numpy"))
 
 
 def _group_result(net: CompiledNet, plan: Plan, group, value, codes: dict, n: int):

@@ -201,6 +201,7 @@ class EMResult:
     chosen: np.ndarray                   # restart chosen per group
 
 
+@kernel.single_threaded
 def run_em(layout: Layout, start: Params, batch, *, max_iter: int = 100, tol: float = 1e-6,
            restarts: int = 1, seed: int | None = 0, pseudo_count: float = 0.01,
            progress: bool = True) -> EMResult:

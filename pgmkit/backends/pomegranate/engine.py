@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pgmkit.backends.pomegranate import kernel
+from pgmkit.data.sequences import show
 from pgmkit.backends.pomegranate.compile import (Layout, Params, check_complete, gaussian_by_state,
                                                  log_emission_tables, log_initial, log_transition)
 
@@ -28,7 +29,7 @@ class Bound:
         seq = b.seq_of_event[event]
         group = b.groups[b.group_codes[seq]]
         where = f"sequence '{b.sequence_ids[seq]}'" + (f" (group '{group}')" if group is not None else "")
-        return f"{where}, step {b.steps[event]!r} (row {int(b.rows[event])})"
+        return f"{where}, step {show(b.steps[event])} (row {int(b.rows[event])})"
 
     def forward(self) -> kernel.Forward:
         return kernel.forward(self.log_e, self.log_pi, self.trans, self.packed, self.labels)
