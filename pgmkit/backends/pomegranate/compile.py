@@ -298,8 +298,9 @@ def to_dense_hmm(spec: ModelSpec):
     tables = log_emission_tables(layout, params)
     dists = []
     for k in range(layout.K):
-        parts = [Categorical(torch.exp(torch.as_tensor(tables[e][0, k:k + 1]))) for e in layout.emit]
+        parts = [Categorical(torch.tensor(np.exp(tables[e][0, k:k + 1]), dtype=torch.float32))
+                 for e in layout.emit]
         dists.append(parts[0] if len(parts) == 1 else IndependentComponents(parts))
-    pi = np.exp(log_initial(layout, params)[0])
-    a = np.exp(log_transition(layout, params)[0])
-    return DenseHMM(dists, edges=a, starts=pi, ends=np.ones(layout.K))
+    pi = np.exp(log_initial(layout, params)[0]).astype(np.float32)     # pomegranate's dtype
+    a = np.exp(log_transition(layout, params)[0]).astype(np.float32)
+    return DenseHMM(dists, edges=a, starts=pi, ends=np.ones(layout.K, dtype=np.float32))

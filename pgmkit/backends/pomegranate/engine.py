@@ -73,7 +73,7 @@ def log_emissions(layout: Layout, params: Params, batch, packed: kernel.Packed):
         if x is None:
             continue
         xt = torch.as_tensor(x)[:, None, :]
-        loc_t, scale_t = torch.as_tensor(loc), torch.as_tensor(scale)
+        loc_t, scale_t = torch.tensor(loc), torch.tensor(scale)
         if shared:
             lp = kernel.log_normal(xt, loc_t[0][None], scale_t[0][None])
         else:
