@@ -135,6 +135,29 @@ def read(text: str, fmt: str, source: str) -> ModelSpec:
     return spec
 
 
+# Names the formats cannot hold as written: pgmpy's XMLBIF writer silently renames any
+# state outside [A-Za-z0-9_] ('1.0' -> '1_0'), and its BIF reader cannot read back a
+# variable name with spaces or a state holding one of (){}" (bnlearn's own names, such
+# as '<0.5' or 'a-b', pass).
+_UNSAFE = {"xmlbif": (re.compile(r"$^"), re.compile(r"[^A-Za-z0-9_]")),
+           "bif": (re.compile(r"[\s(){},;|\"]"), re.compile(r"[\t\n\r(){}\"]|//"))}
+
+
+def _check_names(spec: ModelSpec, fmt: str) -> None:
+    from pgmkit.errors import UnsupportedError
+
+    var_re, state_re = _UNSAFE[fmt]
+    bad = [f"variable '{v.name}'" for v in spec.variables if var_re.search(v.name)]
+    bad += [f"state '{s}' of '{v.name}'" for v in spec.variables for s in v.states
+            if state_re.search(s)]
+    if bad:
+        rule = ("XMLBIF states are letters, digits and '_'" if fmt == "xmlbif" else
+                "BIF names cannot hold ( ) { } \", nor variable names spaces , ; |")
+        raise UnsupportedError(f"{fmt.upper()} cannot hold {', '.join(bad[:3])}"
+                               f"{f' and {len(bad) - 3} more' if len(bad) > 3 else ''} as "
+                               f"written ({rule}); save as .yaml or .json instead")
+
+
 def write(spec: ModelSpec, fmt: str) -> str:
     """BIF or XMLBIF text for a discrete, static spec."""
     from pgmpy.readwrite import BIFWriter, XMLBIFWriter
@@ -142,5 +165,6 @@ def write(spec: ModelSpec, fmt: str) -> str:
     from pgmkit.backends.pgmpy.compile import compile_model
 
     model = compile_model(spec)
+    _check_names(spec, fmt)
     writer = BIFWriter(model) if fmt == "bif" else XMLBIFWriter(model)
     return str(writer)
