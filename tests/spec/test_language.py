@@ -449,3 +449,33 @@ def test_random_static_specs_round_trip_through_every_file_format(raw, tmp_path_
 
     for fmt in ("bif", "xmlbif"):
         assert_same_network(read_spec(write_spec(spec, folder / f"m.{fmt}")), spec)
+
+
+# -- names the interchange formats cannot hold ------------------------------------------------
+
+def _one_variable(states, name="A"):
+    return build_spec({"name": "t", "variables": {name: {"states": states,
+                                                         "cpd": [1 / len(states)] * len(states)}}})
+
+
+def test_bif_keeps_bnlearn_style_state_names(tmp_path: Path):
+    spec = _one_variable(["<0.5", "0.5-1", ">=1", "a/b", "+x", "a b", "1.0", "on"])
+    assert read_spec(write_spec(spec, tmp_path / "m.bif")) == spec
+
+
+@pytest.mark.parametrize("fmt, states, name, culprit", [
+    ("xmlbif", ["1.0", "2"], "A", "state '1.0' of 'A'"),      # pgmpy would write '1_0'
+    ("xmlbif", ["é", "b"], "A", "state 'é' of 'A'"),           # pgmpy would write '_'
+    ("bif", ["(x)", "y"], "A", "state '(x)' of 'A'"),         # unreadable: rows go missing
+    ("bif", ['"d"', "e"], "A", "state '\"d\"' of 'A'"),       # read back as 'd'
+    ("bif", ["a", "b"], "My Var", "variable 'My Var'"),       # unreadable as a parent
+])
+def test_formats_refuse_names_they_would_change(tmp_path, fmt, states, name, culprit):
+    from pgmkit.errors import UnsupportedError
+
+    path = tmp_path / f"m.{fmt}"
+    with pytest.raises(UnsupportedError) as info:
+        write_spec(_one_variable(states, name), path)
+    assert f"{fmt.upper()} cannot hold {culprit} as written" in str(info.value)
+    assert "save as .yaml or .json instead" in str(info.value)
+    assert not path.exists()
