@@ -186,7 +186,7 @@ def test_alarm_has_the_aima_numbers():
     ("Intelligence", {"Grade": "C", "SAT": "high"}, "high", 0.578, 5e-4),
 ])
 def test_student_gives_the_textbook_answers(query, evidence, state, expected, tol):
-    """Koller & Friedman, section 3.2.1.2 (the reasoning patterns of the student network)."""
+    """Koller & Friedman, section 3.2.1 (the reasoning patterns of the student network)."""
     spec = read_spec(ZOO_DIR / "student.yaml")
     assert posterior(spec, query, evidence)[state] == pytest.approx(expected, abs=tol)
 
