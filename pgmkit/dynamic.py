@@ -62,7 +62,7 @@ class TemporalQueries:
         variable holding its state, and ``path_log_probability`` (per sequence)."""
         from pgmkit.backends.pomegranate import inference
 
-        batch, bound = self._bind(logs, sequence, order, groupby)
+        logs, batch, bound = self._bind(logs, sequence, order, groupby)
         codes, score = inference.viterbi_states(bound)
         cols = {n: np.asarray(self.spec[n].states, dtype=object)[codes[n]]
                 for n in self.spec.latent_names}
@@ -77,7 +77,7 @@ class TemporalQueries:
         ``P(var=state)`` for discrete variables, ``E(var)`` for real ones."""
         from pgmkit.backends.pomegranate import inference
 
-        batch, bound = self._bind(logs, sequence, order, groupby)
+        logs, batch, bound = self._bind(logs, sequence, order, groupby)
         cols = {}
         for name, arr in inference.predict_next(bound).items():
             v = self.spec[name]
@@ -93,7 +93,7 @@ class TemporalQueries:
                        groupby: str | None = None):
         """Per event, ``log p(event_t | events 1..t-1)`` in column ``log_likelihood``; the
         column sums to the log-likelihood of the whole log (``.log_likelihood.sum()``)."""
-        batch, bound = self._bind(logs, sequence, order, groupby)
+        logs, batch, bound = self._bind(logs, sequence, order, groupby)
         return _frame(logs, batch, {"log_likelihood": bound.forward().log_c.numpy()},
                       sequence, order, groupby)
 
@@ -101,7 +101,7 @@ class TemporalQueries:
     def _posterior(self, logs, sequence, order, groupby, smooth: bool):
         from pgmkit.backends.pomegranate import inference
 
-        batch, bound = self._bind(logs, sequence, order, groupby)
+        logs, batch, bound = self._bind(logs, sequence, order, groupby)
         probs = inference.state_posterior(bound, smooth)
         cols = {}
         for name, arr in inference.marginals(bound.layout, probs, self.spec.latent_names).items():
@@ -219,7 +219,7 @@ class DynamicBayesNet(TemporalQueries, Model):
         logs = read_logs(logs)
         batch = pack_logs(self.spec, logs, sequence, order, groupby)
         params = self.compiled("params", lambda: params_from_specs(self.layout, [self.spec]))
-        return batch, bind(self.layout, params, batch)
+        return logs, batch, bind(self.layout, params, batch)
 
 
 def samples_frame(spec, values: dict, sequence: str = "sequence", order: str = "step"):

@@ -91,7 +91,7 @@ class GroupedDynamicBayesNet(TemporalQueries, Mapping):
             if key is None:
                 raise unknown_group(label, self.models)
             index.append(keys.index(key))
-        return batch, bind(self.layout, self._stacked.take(np.asarray(index)), batch)
+        return logs, batch, bind(self.layout, self._stacked.take(np.asarray(index)), batch)
 
     def sample_sequences(self, n: int, length: int, seed: int | None = None,
                          sequence: str = "sequence", order: str = "step"):

@@ -94,8 +94,8 @@ def encode_states(values, states: Sequence[str], what: str):
     else:
         text = s.astype(object).to_numpy()
     text = np.where(missing, None, text)
-    codes = pd.Categorical([None if t is None else str(t).strip() for t in text],
-                           categories=list(states)).codes.astype(np.int64)
+    codes = pd.Index(list(states)).get_indexer(
+        [None if t is None else str(t).strip() for t in text]).astype(np.int64)
     bad = np.flatnonzero((codes < 0) & ~missing)
     return codes, bad
 

@@ -1,0 +1,127 @@
+"""Mixture models: static discrete latent variables with Gaussian or discrete children.
+
+The lecture's Gaussian mixture (``z -> x``) and its relatives are fitted by EM on the
+pomegranate backend: each row is treated as a sequence of one slice, so the same
+factorized E- and M-steps as for dynamic networks apply (latents summed over, NaN
+observations marginalized, a latent column where present used as labels).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from pgmkit.base import Model
+from pgmkit.errors import DataError, UnsupportedError
+from pgmkit.results import FitHistory
+
+ROW = "__row__"
+
+
+class MixtureModel(Model):
+    """A static model with discrete latents and Gaussian (or discrete) observed children.
+
+    Examples
+    --------
+    >>> import pgmkit
+    >>> gmm = pgmkit.example("gmm")
+    >>> data = gmm.sample(500, seed=0)
+    >>> fitted = gmm.fit(data.drop(columns=["z"]), seed=0, progress=False)
+    >>> sorted(round(float(m)) for m in fitted.spec["x"].cpd.loc)
+    [-4, 0, 5]
+    """
+
+    default_backend = "pomegranate"
+    backends = ("pomegranate",)
+
+    def __init__(self, spec, backend: str | None = None):
+        super().__init__(spec, backend)
+        from pgmkit.backends.pomegranate.compile import layout_of
+
+        if spec.temporal:
+            raise UnsupportedError(f"model '{spec.name}' is temporal: use DynamicBayesNet")
+        self.layout = layout_of(self.spec)
+
+    def fit(self, data, max_iter: int = 200, tol: float = 1e-7, restarts: int = 1,
+            seed: int | None = 0, pseudo_count: float = 0.01, progress: bool = True
+            ) -> "MixtureModel":
+        """Learn every CPD by EM from a DataFrame (one row per sample); returns a new model.
+
+        ``restarts`` > 1 adds random starts seeded by ``seed`` (the best log-likelihood
+        wins); ``tol`` is the least gain in log-likelihood per row that continues EM.
+        """
+        from pgmkit.backends.pomegranate.compile import params_from_specs, spec_for_group
+        from pgmkit.backends.pomegranate.em import run_em
+
+        batch = self._pack(data)
+        start = params_from_specs(self.layout, [self.spec])
+        res = run_em(self.layout, start, batch, max_iter=max_iter, tol=tol, restarts=restarts,
+                     seed=seed, pseudo_count=pseudo_count, progress=progress)
+        history = FitHistory(tuple(res.log_likelihood), res.converged, tuple(res.restarts), "em",
+                             {"rows": batch.num_events})
+        return self._new(spec_for_group(self.layout, res.params, 0), history)
+
+    def posterior(self, data):
+        """``p(latent | row)`` for every row: columns ``P(var=state)``, aligned with ``data``."""
+        import pandas as pd
+
+        from pgmkit.backends.pomegranate import inference
+        from pgmkit.backends.pomegranate.kernel import few_threads
+
+        with few_threads(1):
+            batch, bound = self._bind(data)
+            probs = inference.state_posterior(bound, smooth=False)
+        cols = {}
+        for name, arr in inference.marginals(self.layout, probs, self.spec.latent_names).items():
+            for i, s in enumerate(self.spec[name].states):
+                placed = np.empty(len(data))
+                placed[batch.rows] = arr[:, i]
+                cols[f"P({name}={s})"] = placed
+        return pd.DataFrame(cols, index=data.index)
+
+    def predict(self, data):
+        """The most probable state of each latent variable for every row."""
+        import pandas as pd
+
+        post = self.posterior(data)
+        out = {}
+        for name in self.spec.latent_names:
+            cols = [f"P({name}={s})" for s in self.spec[name].states]
+            out[name] = np.asarray(self.spec[name].states, dtype=object)[
+                post[cols].to_numpy().argmax(axis=1)]
+        return pd.DataFrame(out, index=data.index)
+
+    def log_likelihood(self, data) -> float:
+        """Total ``log p(rows)`` with the latents summed out (NaN cells marginalized)."""
+        from pgmkit.backends.pomegranate.kernel import few_threads
+
+        with few_threads(1):
+            _, bound = self._bind(data)
+            return float(bound.forward().log_c.sum())
+
+    def sample(self, n: int, seed: int | None = None):
+        """``n`` rows drawn from the model (latent columns included)."""
+        from pgmkit.backends.pomegranate.inference import sample_sequences
+        from pgmkit.dynamic import samples_frame
+
+        frame = samples_frame(self.spec, sample_sequences(self.spec, n, 1, seed), ROW, "__step__")
+        return frame.drop(columns=[ROW, "__step__"])
+
+    # -- helpers --------------------------------------------------------------------
+    def _pack(self, data):
+        import pandas as pd
+
+        from pgmkit.data.sequences import pack_logs
+
+        if not isinstance(data, pd.DataFrame):
+            raise DataError(f"data must be a pandas DataFrame; received {type(data).__name__}")
+        if ROW in data.columns:
+            raise DataError(f"column '{ROW}' is reserved")
+        framed = data.reset_index(drop=True).assign(**{ROW: np.arange(len(data))})
+        return pack_logs(self.spec, framed, ROW, None)
+
+    def _bind(self, data):
+        from pgmkit.backends.pomegranate.compile import params_from_specs
+        from pgmkit.backends.pomegranate.engine import bind
+
+        batch = self._pack(data)
+        params = self.compiled("params", lambda: params_from_specs(self.layout, [self.spec]))
+        return batch, bind(self.layout, params, batch)
