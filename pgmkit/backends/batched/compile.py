@@ -97,6 +97,10 @@ class Plan:
     norm_pieces: tuple[int, ...]        # pieces whose constants make up P(evidence)
     rows_per_chunk: int
 
+    @property
+    def flops_per_row(self) -> float:
+        return sum(p.flops_per_row for p in self.pieces if p.batched)
+
 
 class CompiledNet:
     """The factor tensors of a discrete static network, plus a cache of plans."""
