@@ -67,10 +67,30 @@ def parse_yaml(text: str, source: str | None = None) -> Any:
         raise SpecError(Problem("the document is empty: expected a mapping with 'variables'",
                                 source=source))
     problems: list[Problem] = []
-    out = _convert(node, source, problems)
+    try:
+        out = _convert(node, source, problems)
+    except yaml.MarkedYAMLError as exc:  # a merge key on something that is not a mapping
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        raise SpecError(Problem(f"YAML error: {exc.problem}", line=line, source=source)) from None
+    except RecursionError:
+        raise SpecError(Problem("a YAML alias contains itself", source=source)) from None
     if problems:
         raise SpecError(problems)
     return out
+
+
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+def _pairs(node: yaml.MappingNode) -> list[tuple[Any, Any, bool]]:
+    """A mapping's (key, value, explicit) node pairs with YAML merge keys (``<<: *base``)
+    expanded; merged pairs come first, so the explicit keys written after override them."""
+    if not any(k.tag == _MERGE for k, _ in node.value):
+        return [(k, v, True) for k, v in node.value]
+    flat = yaml.MappingNode(node.tag, list(node.value), node.start_mark, node.end_mark)
+    yaml.constructor.SafeConstructor().flatten_mapping(flat)
+    n_merged = len(flat.value) - sum(k.tag != _MERGE for k, _ in node.value)
+    return [(k, v, i >= n_merged) for i, (k, v) in enumerate(flat.value)]
 
 
 def _convert(node, source, problems):
@@ -87,16 +107,19 @@ def _convert(node, source, problems):
         return out
     out = LocDict()
     out.line = node.start_mark.line + 1
-    for key_node, value_node in node.value:
+    explicit_keys = set()
+    for key_node, value_node, explicit in _pairs(node):
         key = _convert(key_node, source, problems)
         line = key_node.start_mark.line + 1
         if isinstance(key, list):
             key = LocStr(", ".join(str(k) for k in key))
             key.line = line
-        if key in out:
+        if key in out and explicit and key in explicit_keys:
             problems.append(Problem(f"duplicate key '{key}' (first at line {out.key_lines[key]})",
                                     line=line, source=source))
             continue
+        if explicit:
+            explicit_keys.add(key)
         out[key] = _convert(value_node, source, problems)
         out.key_lines[key] = line
     return out
