@@ -92,6 +92,41 @@ def test_names_with_outer_spaces_are_refused():
         build_spec({"name": "s", "variables": {"X ": {"states": ["a", "b"]}}})
 
 
+# -- YAML features ----------------------------------------------------------------------
+
+def test_anchors_and_merge_keys_share_definitions():
+    spec = from_yaml("""
+name: shared
+variables:
+  A: &binary {states: [no, yes], cpd: [0.5, 0.5]}
+  B:
+    <<: *binary
+    parents: [A]                   # explicit keys override merged ones
+    cpd: [[0.5, 0.5], [0.1, 0.9]]
+  C:
+    <<: [*binary, {latent: true, states: [x, y]}]   # the first mapping listed wins
+""")
+    assert spec["B"].states == ("no", "yes") and spec["B"].parent_names == ("A",)
+    assert spec["B"].cpd.table.tolist() == [[0.5, 0.5], [0.1, 0.9]]
+    assert spec["C"].states == ("no", "yes") and spec["C"].latent
+    assert spec["C"].cpd.table.tolist() == [0.5, 0.5]
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("name: d\nvariables:\n  A: {states: [a, b], states: [c]}\n",
+     "line 3: duplicate key 'states' (first at line 3)"),
+    ("name: d\nvariables:\n  A: &a {states: [a, b]}\n  B:\n    <<: *a\n    states: [x]\n"
+     "    states: [y]\n", "line 7: duplicate key 'states' (first at line 6)"),
+    ("name: m\nvariables:\n  A:\n    <<: 3\n",
+     "line 4: YAML error: expected a mapping or list of mappings for merging"),
+    ("name: r\nvariables: &v\n  A: *v\n", "a YAML alias contains itself"),
+])
+def test_yaml_mistakes(text, fragment):
+    with pytest.raises(SpecError) as info:
+        from_yaml(text)
+    assert fragment in str(info.value)
+
+
 # -- table forms ------------------------------------------------------------------------
 
 ALARM_COMPACT = """
