@@ -135,13 +135,18 @@ class CompiledNet:
         return seen
 
     def plan(self, hard: Sequence[int], soft: Sequence[int], groups: Sequence[Sequence[int]],
-             *, prune: bool = True, max_cost: float | None = None) -> Plan:
-        """The cached plan for a pattern (see the module docstring)."""
+             *, prune: bool = True, max_cost: float | None = None, grad: bool = False) -> Plan:
+        """The cached plan for a pattern (see the module docstring).
+
+        ``grad`` keeps every table an operand (for EM's gradients) instead of folding
+        the evidence-free ones into constants.
+        """
         key = (tuple(sorted(hard)), tuple(sorted(soft)), tuple(map(tuple, groups)), prune,
-               max_cost)
+               max_cost, grad)
         found = self.plans.get(key)
         if found is None:
-            found = self.plans[key] = _make_plan(self, *key[:3], prune=prune, max_cost=max_cost)
+            found = self.plans[key] = _make_plan(self, *key[:3], prune=prune, max_cost=max_cost,
+                                                 grad=grad)
         return found
 
 
@@ -174,7 +179,7 @@ def _components(net: CompiledNet, relevant: set[int], hard: set[int]) -> list[se
 
 
 def _make_plan(net: CompiledNet, hard, soft, groups, *, prune: bool,
-               max_cost: float | None) -> Plan:
+               max_cost: float | None, grad: bool) -> Plan:
     hard_set, soft_set = set(hard), set(soft)
     seeds = hard_set | soft_set | {v for g in groups for v in g}
     relevant = net.ancestors(seeds) if prune else set(range(len(net.names)))
@@ -200,14 +205,14 @@ def _make_plan(net: CompiledNet, hard, soft, groups, *, prune: bool,
             continue
         cids = sorted({where[v] for v in free})
         ops = tuple(op for c in cids for op in members[c])
-        pieces.append(_make_piece(net, ops, free, hard_set, max_cost))
+        pieces.append(_make_piece(net, ops, free, hard_set, max_cost, grad))
         group_piece.append(len(pieces) - 1)
         if counted.isdisjoint(cids):   # its total is P(evidence of these pieces)
             norm.append(len(pieces) - 1)
             counted.update(cids)
     for c, ops in enumerate(members):
         if c not in counted:
-            pieces.append(_make_piece(net, tuple(ops), (), hard_set, max_cost))
+            pieces.append(_make_piece(net, tuple(ops), (), hard_set, max_cost, grad))
             norm.append(len(pieces) - 1)
     worst = max([p.elements_per_row for p in pieces] + [1.0])
     rows = int(max(1, min(8192, CHUNK_ELEMENTS // worst)))

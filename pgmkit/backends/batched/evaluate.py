@@ -94,23 +94,30 @@ def soft_vector(card: int, code: np.ndarray) -> np.ndarray:
     return ((code[:, None] == states) | (code[:, None] < 0)).astype(np.float64)
 
 
-def operands(net: CompiledNet, plan: Plan, piece_ops, codes: dict, tables=None,
-             take=None) -> list:
-    """Arrays for the batched operands of a piece (constants are already in the plan).
+def operands(net: CompiledNet, plan: Plan, piece_ops, codes: dict, table=None,
+             vector=None) -> list:
+    """Arrays for the operands of a piece, for the rows whose ``codes`` are given.
 
-    ``tables`` overrides the gathered tables (torch tensors for EM) and ``take`` how a
-    table is indexed by rows; by default numpy.
+    By default numpy, and tables that no evidence reaches are left out (the compiled
+    expression holds them). EM passes ``table(v, hard_axes)`` returning a torch table
+    (flattened over ``hard_axes`` when there are any, see :func:`gather_table`) and
+    ``vector`` converting numpy arrays, so that every table is an operand.
     """
     out = []
     for kind, v in piece_ops:
         if kind == "soft":
-            out.append(soft_vector(net.cards[v], codes[v]))
-        elif any(u in plan.hard for u in net.scope(v)):
-            flat = tables[v] if tables is not None else gather_table(net, v, plan.hard)[2]
+            vec = soft_vector(net.cards[v], codes[v])
+            out.append(vector(vec) if vector else vec)
+            continue
+        axes = tuple(u for u in net.scope(v) if u in plan.hard)
+        if axes:
             idx = flat_index(net, v, plan.hard, codes)
-            out.append(take(flat, idx) if take else flat[idx])
-        elif tables is not None:
-            out.append(tables[v])
+            if table is None:
+                out.append(gather_table(net, v, plan.hard)[2][idx])
+            else:
+                out.append(table(v, axes)[vector(idx)])
+        elif table is not None:
+            out.append(table(v, ()))
     return out
 
 
@@ -145,8 +152,7 @@ def evaluate(net: CompiledNet, plan: Plan, codes: dict, n: int):
 def _contract(net: CompiledNet, plan: Plan, piece, codes: dict, n: int) -> np.ndarray:
     if not piece.batched:
         return np.broadcast_to(piece.value, (n,) + piece.value.shape)
-    import os
-    return piece.expression(*operands(net, plan, piece.operands, codes), backend=os.environ.get("BB", "numpy"))
+    return piece.expression(*operands(net, plan, piece.operands, codes))
 
 
 def _group_result(net: CompiledNet, plan: Plan, group, value, codes: dict, n: int):

@@ -59,8 +59,9 @@ def query_batch(spec: ModelSpec, variables: Sequence[str] | str, evidence: pd.Da
 
     Examples
     --------
-    >>> import pandas as pd, pgmkit
-    >>> spec = pgmkit.api.example_spec("alarm")
+    >>> import pandas as pd
+    >>> from pgmkit.api import example_spec
+    >>> spec = example_spec("alarm")
     >>> rows = pd.DataFrame({"JohnCalls": ["yes", "no"], "MaryCalls": ["yes", None]})
     >>> out = query_batch(spec, ["Burglary"], rows)
     >>> round(float(out.loc[0, "Burglary=yes"]), 4)
@@ -153,8 +154,9 @@ def log_likelihood_rows(spec: ModelSpec, df: pd.DataFrame, *, chunk_size: int | 
 
     Examples
     --------
-    >>> import pandas as pd, pgmkit
-    >>> spec = pgmkit.api.example_spec("alarm")
+    >>> import pandas as pd
+    >>> from pgmkit.api import example_spec
+    >>> spec = example_spec("alarm")
     >>> float(np.exp(log_likelihood_rows(spec, pd.DataFrame({"Burglary": ["yes"]}))[0]))
     0.001
     """
@@ -176,8 +178,9 @@ def predict(spec: ModelSpec, df: pd.DataFrame, target: str, *, chunk_size: int |
 
     Examples
     --------
-    >>> import pandas as pd, pgmkit
-    >>> spec = pgmkit.api.example_spec("alarm")
+    >>> import pandas as pd
+    >>> from pgmkit.api import example_spec
+    >>> spec = example_spec("alarm")
     >>> predict(spec, pd.DataFrame({"JohnCalls": ["no"]}), "Burglary").loc[0, "Burglary"]
     'no'
     """
