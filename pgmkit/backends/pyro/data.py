@@ -112,7 +112,7 @@ def _real(var: Variable, values, dtype: torch.dtype) -> torch.Tensor:
             row = int(np.argwhere(off)[0][0])
             raise DataError(f"variable '{var.name}' has a bernoulli CPD, so its values must be "
                             f"0 or 1; row {row} has {arr[off][0]:g} (binarize the data first)")
-    return torch.as_tensor(arr, dtype=dtype)
+    return torch.tensor(arr, dtype=dtype)
 
 
 def _discrete(var: Variable, values) -> torch.Tensor:

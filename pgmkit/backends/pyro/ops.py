@@ -38,40 +38,41 @@ def _event_dim(program: Program, name: str) -> int:
     return 0 if var.is_discrete else len(var.domain.shape)
 
 
-def guide_means(program: Program, data: Mapping[str, torch.Tensor],
-                n: int) -> dict[str, torch.Tensor]:
-    """Per row: the guide's mean of each guided latent (class probabilities if discrete).
+def _codes(program: Program, data: Mapping[str, torch.Tensor]):
+    """Run the guides in order, each fed the most likely codes of the latents before it.
 
-    Guides are run in order, each fed its parents' means (the most likely code, not a draw).
+    Returns ``{latent: mean or class probabilities}`` and ``{latent: code}``.
     """
-    values = dict(data)
-    out = {}
+    from pgmkit.errors import DataError
+
+    values, summary, codes = dict(data), {}, {}
     for name, net in zip(program.guide_order, program.guide_nets):
         if name in data:
             continue
+        missing = [g for g in net.inputs if g not in values]
+        if missing:
+            raise DataError(f"the guide for '{name}' conditions on {missing}, which the data "
+                            f"does not give; received {sorted(data)}")
         with torch.no_grad():
             fn = net(*[values[g] for g in net.inputs])
         if program.spec[name].is_discrete:
-            out[name] = fn.probs
-            values[name] = fn.probs.argmax(-1)
+            summary[name], codes[name] = fn.probs, fn.probs.argmax(-1)
         else:
-            out[name] = fn.mean
-            values[name] = fn.mean
-    return out
+            summary[name] = codes[name] = fn.mean
+        values[name] = codes[name]
+    return summary, codes
+
+
+def guide_means(program: Program, data: Mapping[str, torch.Tensor],
+                n: int) -> dict[str, torch.Tensor]:
+    """Per row: the guide's mean of each guided latent (class probabilities if discrete)."""
+    return _codes(program, data)[0]
 
 
 def reconstruct(program: Program, data: Mapping[str, torch.Tensor],
                 n: int) -> dict[str, torch.Tensor]:
-    """Means of the observed variables given the guide's codes for ``data``."""
-    codes = {}
-    values = dict(data)
-    for name, net in zip(program.guide_order, program.guide_nets):
-        if name in data:
-            continue
-        with torch.no_grad():
-            fn = net(*[values[g] for g in net.inputs])
-        code = fn.probs.argmax(-1) if program.spec[name].is_discrete else fn.mean
-        codes[name] = values[name] = code
+    """Means of the real observed variables given the guide's codes for ``data``."""
+    codes = _codes(program, data)[1]
     keep = {k: v for k, v in data.items() if not _is_target(program, k, data)}
     means = run_model(program, {**keep, **codes}, n, mean=True)
     return {k: means[k] for k in data if _is_target(program, k, data)}
