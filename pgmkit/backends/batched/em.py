@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from pgmkit.backends.batched.compile import CompiledNet
-from pgmkit.backends.batched.evaluate import chunks, group_rows, operands
+from pgmkit.backends.batched.evaluate import chunks, operands, row_groups_for
 from pgmkit.errors import DataError, UnsupportedError, format_choices
 from pgmkit.results import FitHistory
 from pgmkit.spec.cpd import TableCPD
@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 
 #: Rows per E-step contraction; bounds memory without many small torch calls.
 EM_CHUNK = 4096
+#: One E-step contraction for all rows (missing cells as likelihood vectors) when it
+#: costs at most this many flops per row; past it, rows are grouped by pattern.
+MERGE_FLOPS = 1e5
 
 
 def fit_em(spec: ModelSpec, df: pd.DataFrame, *, latent: list[str] | None = None,
@@ -77,7 +80,8 @@ def fit_em(spec: ModelSpec, df: pd.DataFrame, *, latent: list[str] | None = None
     net = CompiledNet(spec.with_cpds({v.name: TableCPD(t) for v, t in
                                       zip(spec.variables, starts[0])}))
     columns = [net.index[c] for c in df.columns]
-    groups = group_rows(codes, columns)
+    groups = row_groups_for(net, codes, columns, (), prune=False, grad=True,
+                            merge_flops=MERGE_FLOPS)
     runs = [_run(net, codes, columns, groups, tables, max_iter, tol, pseudo_count, progress, r)
             for r, tables in enumerate(starts)]
     best = max(range(len(runs)), key=lambda r: runs[r][1][-1])

@@ -11,6 +11,7 @@ from typing import Iterator
 import numpy as np
 
 from pgmkit.backends.batched.compile import CompiledNet, Plan
+from pgmkit.errors import CostError
 
 #: Patterns shared by fewer rows than this are merged into one pattern with per-row
 #: likelihood vectors: one contraction order for all of them instead of one each.
@@ -53,6 +54,32 @@ def group_rows(codes: np.ndarray, columns: list[int],
         groups.append(RowGroup(rows, tuple(c for c, s in zip(columns, every) if s),
                                tuple(c for c, a, e in zip(columns, some, every) if a and not e)))
     return groups
+
+
+def row_groups_for(net: CompiledNet, codes: np.ndarray, columns: list[int], groups, *,
+                   max_cost=None, min_rows: int = MIN_PATTERN_ROWS, prune: bool = True,
+                   grad: bool = False, merge_flops: float = 2e4) -> list[RowGroup]:
+    """One group for all rows when that plan is cheap per row, else one per pattern.
+
+    With every partly observed column as a per-row likelihood vector, the part of the
+    network no row observes folds into one small tensor over those columns and the
+    queried variables; when the plan costs at most ``merge_flops`` per row, a single
+    plan beats one plan per pattern.
+    """
+    seen = codes >= 0
+    every = seen.all(axis=0)
+    merged = RowGroup(np.arange(codes.shape[0]), tuple(c for c, e in zip(columns, every) if e),
+                      tuple(c for c, a, e in zip(columns, seen.any(axis=0), every) if a and not e))
+    if not merged.soft:
+        return [merged]
+    try:
+        plan = net.plan(merged.hard, merged.soft, groups, prune=prune, max_cost=max_cost,
+                        grad=grad)
+    except CostError:
+        plan = None
+    if plan is not None and plan.flops_per_row <= merge_flops:
+        return [merged]
+    return group_rows(codes, columns, min_rows)
 
 
 def chunks(n: int, size: int) -> Iterator[slice]:

@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 
 from pgmkit.backends.batched.compile import compile_net
-from pgmkit.backends.batched.evaluate import (MIN_PATTERN_ROWS, RowGroup, chunks, evaluate,
-                                              group_rows)
-from pgmkit.errors import CostError, DataError, EvidenceError, did_you_mean, format_choices
+from pgmkit.backends.batched.evaluate import (MIN_PATTERN_ROWS, chunks, evaluate,
+                                              row_groups_for)
+from pgmkit.errors import DataError, EvidenceError, did_you_mean, format_choices
 from pgmkit.spec.model import ModelSpec
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,8 @@ def _run(net, codes: np.ndarray, columns: list[int], groups, chunk_size, max_cos
     n = codes.shape[0]
     log_ev = np.empty(n)
     results = [np.empty((n,) + tuple(net.cards[v] for v in g)) for g in groups]
-    row_groups = _row_groups(net, codes, columns, groups, max_cost, min_pattern_rows, prune)
+    row_groups = row_groups_for(net, codes, columns, groups, max_cost=max_cost,
+                                min_rows=min_pattern_rows, prune=prune, merge_flops=MERGE_FLOPS)
     log.debug("%d rows in %d evidence pattern(s)", n, len(row_groups))
     col_of = {c: j for j, c in enumerate(columns)}
     for rg in tqdm(row_groups, disable=not progress, desc="patterns", leave=False):
@@ -112,28 +113,6 @@ def _run(net, codes: np.ndarray, columns: list[int], groups, chunk_size, max_cos
             for out, r in zip(results, res):
                 out[rows] = r
     return log_ev, results
-
-
-def _row_groups(net, codes, columns, groups, max_cost, min_pattern_rows, prune):
-    """One group for all rows when that plan is cheap per row, else one per pattern.
-
-    With every evidence column as a per-row likelihood vector, the part of the network
-    no row observes folds into one small tensor over the columns and the queried
-    variables; when that tensor is small, a single plan beats one plan per pattern.
-    """
-    seen = codes >= 0
-    every = seen.all(axis=0)
-    merged = RowGroup(np.arange(codes.shape[0]), tuple(c for c, e in zip(columns, every) if e),
-                      tuple(c for c, a, e in zip(columns, seen.any(axis=0), every) if a and not e))
-    if not merged.soft:
-        return [merged]
-    try:
-        plan = net.plan(merged.hard, merged.soft, groups, prune=prune, max_cost=max_cost)
-    except CostError:
-        plan = None
-    if plan is not None and plan.flops_per_row <= MERGE_FLOPS:
-        return [merged]
-    return group_rows(codes, columns, min_pattern_rows)
 
 
 def _frame(net, groups, results, log_ev: np.ndarray, index) -> pd.DataFrame:

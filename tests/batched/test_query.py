@@ -1,0 +1,180 @@
+"""query_batch / log_likelihood_rows / predict: textbook numbers, per-row evidence
+patterns, impossible rows, errors, chunking and the cost guard."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import brute_joint
+
+from pgmkit.api import example_spec
+from pgmkit.backends.batched import compile as batched_compile
+from pgmkit.backends.batched.query import log_likelihood_rows, predict, query_batch
+from pgmkit.errors import CostError, DataError, EvidenceError
+from pgmkit.spec.build import build_spec
+
+ALARM = example_spec("alarm")
+
+# A deterministic "sensor" makes some rows impossible: Sensor=on never happens when Fire=no
+# unless Smoke=yes.
+SENSOR = build_spec({"name": "sensor", "variables": {
+    "Fire": {"states": ["no", "yes"], "cpd": [0.9, 0.1]},
+    "Smoke": {"states": ["no", "yes"], "parents": ["Fire"],
+              "cpd": {"no": [1.0, 0.0], "yes": [0.2, 0.8]}},
+    "Sensor": {"states": ["off", "on"], "parents": ["Smoke"],
+               "cpd": {"no": [1.0, 0.0], "yes": [0.1, 0.9]}},
+}})
+
+
+def brute(spec, row: dict, var: str):
+    names, joint = brute_joint(spec)
+    idx = tuple(spec[n].states.index(row[n]) if n in row else slice(None) for n in names)
+    sub = joint[idx]
+    kept = [n for n in names if n not in row]
+    p_e = sub.sum()
+    if var in row:
+        return np.eye(spec[var].card)[spec[var].states.index(row[var])], p_e
+    marg = sub.sum(axis=tuple(i for i, n in enumerate(kept) if n != var))
+    return marg / p_e, p_e
+
+
+def test_textbook_burglary_posterior():
+    # Russell & Norvig: P(Burglary | JohnCalls, MaryCalls) = <0.284, 0.716>.
+    out = query_batch(ALARM, ["Burglary"], pd.DataFrame({"JohnCalls": ["yes"],
+                                                          "MaryCalls": ["yes"]}))
+    assert out.loc[0, "Burglary=yes"] == pytest.approx(0.284172, abs=1e-6)
+
+
+def test_each_row_its_own_pattern_matches_brute_force():
+    rows = pd.DataFrame({
+        "JohnCalls": ["yes", None, "no", None, "yes", None],
+        "MaryCalls": ["yes", "no", None, None, None, "yes"],
+        "Alarm": [None, None, "yes", None, None, "no"],
+        "Earthquake": [None, "yes", None, None, "no", None],
+    }, index=[10, 11, 12, 13, 14, 15])
+    for min_rows in (1, 10_000):           # one plan per pattern, or one merged plan
+        out = query_batch(ALARM, ["Burglary", "Alarm"], rows, min_pattern_rows=min_rows)
+        assert list(out.index) == list(rows.index)
+        for label, r in rows.iterrows():
+            row = {k: v for k, v in r.items() if isinstance(v, str)}
+            for var in ("Burglary", "Alarm"):
+                want, p_e = brute(ALARM, row, var)
+                got = out.loc[label, [f"{var}={s}" for s in ALARM[var].states]].to_numpy(float)
+                np.testing.assert_allclose(got, want, atol=1e-12, rtol=0)
+            assert out.loc[label, "log_evidence"] == pytest.approx(np.log(p_e), abs=1e-12)
+
+
+def test_observed_query_variable_is_one_hot():
+    out = query_batch(ALARM, ["Alarm"], pd.DataFrame({"Alarm": ["yes", None]}))
+    assert out.loc[0, ["Alarm=no", "Alarm=yes"]].tolist() == [0.0, 1.0]
+    assert 0 < out.loc[1, "Alarm=yes"] < 1
+
+
+def test_impossible_rows_flagged_and_only_they_are_nan():
+    rows = pd.DataFrame({"Smoke": ["no", "yes", "no", None],
+                         "Sensor": ["on", "on", "off", "on"]})
+    out = query_batch(SENSOR, ["Fire"], rows)
+    assert out["impossible"].tolist() == [True, False, False, False]
+    assert out.loc[0, ["Fire=no", "Fire=yes"]].isna().all()
+    assert out.loc[0, "log_evidence"] == -np.inf
+    assert out.drop(index=0).notna().all().all()
+    want, _ = brute(SENSOR, {"Sensor": "on"}, "Fire")
+    np.testing.assert_allclose(out.loc[3, ["Fire=no", "Fire=yes"]].to_numpy(float), want,
+                               atol=1e-12)
+
+
+def test_joint_columns_and_consistency_with_marginals():
+    rows = pd.DataFrame({"JohnCalls": ["yes", "no"], "Earthquake": [None, "yes"]})
+    joint = query_batch(ALARM, ["Burglary", "Alarm"], rows, joint=True)
+    assert list(joint.columns[:4]) == ["Burglary=no,Alarm=no", "Burglary=no,Alarm=yes",
+                                       "Burglary=yes,Alarm=no", "Burglary=yes,Alarm=yes"]
+    marg = query_batch(ALARM, ["Burglary", "Alarm"], rows)
+    np.testing.assert_allclose(joint.iloc[:, :4].to_numpy().reshape(2, 2, 2).sum(axis=2),
+                               marg[["Burglary=no", "Burglary=yes"]].to_numpy(), atol=1e-15)
+    np.testing.assert_allclose(joint["log_evidence"], marg["log_evidence"], atol=1e-15)
+
+
+def test_chunking_gives_the_same_answers():
+    rng = np.random.default_rng(0)
+    rows = pd.DataFrame({"JohnCalls": rng.choice(["yes", "no", None], 50),
+                         "MaryCalls": rng.choice(["yes", "no", None], 50)})
+    whole = query_batch(ALARM, ["Earthquake"], rows)
+    bits = query_batch(ALARM, ["Earthquake"], rows, chunk_size=7, min_pattern_rows=1)
+    pd.testing.assert_frame_equal(whole, bits, atol=1e-15, rtol=0)
+
+
+def test_log_likelihood_rows_marginalizes_missing_cells():
+    rows = pd.DataFrame({"Burglary": ["yes", None, None],
+                         "JohnCalls": ["yes", "no", None], "Smoke": [None] * 3}).drop(
+        columns="Smoke")
+    got = log_likelihood_rows(ALARM, rows)
+    for i, r in rows.iterrows():
+        row = {k: v for k, v in r.items() if isinstance(v, str)}
+        _, p_e = brute(ALARM, row, "Alarm")
+        assert got[i] == pytest.approx(np.log(p_e), abs=1e-12)
+    impossible = log_likelihood_rows(SENSOR, pd.DataFrame({"Smoke": ["no"], "Sensor": ["on"]}))
+    assert impossible[0] == -np.inf
+
+
+def test_predict_naive_bayes_style_column():
+    rows = pd.DataFrame({"Burglary": ["yes", "no"], "JohnCalls": ["yes", "no"],
+                         "MaryCalls": ["yes", "no"]}, index=["a", "b"])
+    out = predict(ALARM, rows, "Burglary")      # the Burglary column itself is ignored
+    assert list(out.columns) == ["Burglary", "probability", "Burglary=no", "Burglary=yes"]
+    assert out["Burglary"].tolist() == ["no", "no"]
+    assert out.loc["a", "probability"] == pytest.approx(1 - 0.284172, abs=1e-6)
+    imp = predict(SENSOR, pd.DataFrame({"Smoke": ["no"], "Sensor": ["on"]}), "Fire")
+    assert imp["Fire"].isna().all() and imp["probability"].isna().all()
+
+
+def test_errors_name_the_culprit():
+    with pytest.raises(DataError, match="Alarn"):
+        query_batch(ALARM, ["Burglary"], pd.DataFrame({"Alarn": ["yes"]}))
+    with pytest.raises(DataError, match=r"'Alarm'.*'maybe'.*row 7"):
+        query_batch(ALARM, ["Burglary"], pd.DataFrame({"Alarm": ["yes", "maybe"]},
+                                                      index=[6, 7]))
+    with pytest.raises(EvidenceError, match="did you mean 'Burglary'"):
+        query_batch(ALARM, ["Burglar"], pd.DataFrame({"Alarm": ["yes"]}))
+    with pytest.raises(DataError, match="Burglar"):
+        predict(ALARM, pd.DataFrame({"Alarm": ["yes"]}), "Burglar")
+
+
+def test_cost_guard_names_the_cost_and_points_to_sampling():
+    with pytest.raises(CostError, match=r"flops.*sampling"):
+        query_batch(ALARM, ["Burglary"], pd.DataFrame({"JohnCalls": ["yes"]}), max_cost=1.0)
+
+
+def test_plans_are_cached_per_pattern():
+    spec = example_spec("bnlearn:asia")
+    rows = pd.DataFrame({"xray": ["yes", "no", None], "dysp": [None, "yes", "no"]})
+    query_batch(spec, ["lung"], rows, min_pattern_rows=1)
+    net = batched_compile.compile_net(spec)
+    before = len(net.plans)
+    query_batch(spec, ["lung"], rows.iloc[::-1], min_pattern_rows=1)
+    assert len(net.plans) == before
+
+
+def test_barren_and_d_separated_variables_are_pruned():
+    spec = example_spec("bnlearn:asia")
+    net = batched_compile.compile_net(spec)
+    ix = net.index
+    # Query 'smoke' given 'bronc': the plan keeps only smoke and bronc (asia, tub, either,
+    # xray, dysp, lung are barren).
+    plan = net.plan([ix["bronc"]], [], [(ix["smoke"],)], grad=True)
+    used = {v for p in plan.pieces for _, v in p.operands} | set(plan.scalars)
+    assert used == {ix["bronc"], ix["smoke"]}
+    # Given smoke, lung and bronc are d-separated: two independent pieces.
+    plan = net.plan([ix["smoke"]], [ix["lung"], ix["bronc"]], [(ix["lung"],)])
+    assert len(plan.pieces) == 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["munin", "link"])
+def test_cost_guard_refuses_huge_networks(name):
+    spec = example_spec(name)
+    leaves = [v.name for v in spec.variables
+              if not any(v.name in [p.name for p in w.parents] for w in spec.variables)]
+    rows = pd.DataFrame({n: [None] for n in leaves[:60]})
+    rows.iloc[0] = [spec[n].states[0] for n in leaves[:60]]
+    with pytest.raises(CostError, match=rf"'{name}'.*GiB.*sampling"):
+        query_batch(spec, [spec.names[0]], rows)
