@@ -103,3 +103,28 @@ def test_fitted_spec_holds_learned_cpds_and_round_trips(tmp_path):
     np.testing.assert_allclose(fitted.spec["x"].cpd.scale, 0.5, atol=0.08)
     reloaded = pgmkit.load(fitted.save(tmp_path / "gmm"))
     assert reloaded.spec == fitted.spec
+
+
+def test_automatic_guide_for_a_linear_gaussian_latent():
+    """No guide entry: the continuous latent gets an amortized Gaussian guide, and SVI fits a
+    factor model whose exact marginal is x ~ N(b, W W^T + diag(s^2))."""
+    from scipy.stats import multivariate_normal
+
+    rng = np.random.default_rng(0)
+    w_true = np.array([[2.0], [-1.0], [0.5]])
+    x = rng.normal(size=(2000, 1)) @ w_true.T + np.array([1.0, 0.0, -1.0]) \
+        + 0.3 * rng.normal(size=(2000, 3))
+    m = pgmkit.model({"name": "fa", "variables": {
+        "z": {"real": [1], "latent": True, "cpd": {"normal": {"loc": 0, "scale": 1}}},
+        "x": {"real": [3], "parents": ["z"],
+              "cpd": {"linear_gaussian": {"weights": {"z": [[0.1], [0.1], [0.1]]}}}}}})
+    assert m.program.guide_order == ("z",)
+    fitted = m.fit(x, epochs=60, batch_size=200, lr=0.05, seed=0, progress=False)
+    cpd = fitted.spec["x"].cpd
+    np.testing.assert_allclose(cpd.bias, [1.0, 0.0, -1.0], atol=0.1)
+    w = cpd.weights[0] * np.sign(cpd.weights[0][0, 0])  # the sign of z is not identifiable
+    np.testing.assert_allclose(w, w_true, atol=0.15)
+    cov = cpd.weights[0] @ cpd.weights[0].T + np.diag(cpd.scale ** 2)
+    exact = multivariate_normal(cpd.bias, cov).logpdf(x).mean()
+    bound = fitted.log_likelihood(x, num_samples=50)
+    assert exact - 0.05 < bound <= exact + 0.01  # a tight lower bound on the exact value
