@@ -208,7 +208,14 @@ class DynamicBayesNet(TemporalQueries, Model):
         (15, 4)
         """
         from pgmkit.backends.pomegranate.inference import sample_sequences
+        from pgmkit.errors import SpecError
 
+        if self.spec.missing_cpds:
+            raise SpecError(f"model '{self.spec.name}': variable(s) {list(self.spec.missing_cpds)} "
+                            "have no CPD to sample from; give one or fit the model first")
+        if n < 1 or length < 1:
+            raise DataError(f"sample_sequences needs n >= 1 and length >= 1; received n={n}, "
+                            f"length={length}")
         return samples_frame(self.spec, sample_sequences(self.spec, n, length, seed), sequence, order)
 
     def _bind(self, logs, sequence, order, groupby):
