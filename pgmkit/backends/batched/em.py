@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from pgmkit.backends.batched.compile import CompiledNet
-from pgmkit.backends.batched.evaluate import chunks, operands, row_groups_for
+from pgmkit.backends.batched.evaluate import chunks, encode, operands, row_groups_for
 from pgmkit.errors import DataError, UnsupportedError, format_choices
 from pgmkit.results import FitHistory
 from pgmkit.spec.cpd import TableCPD
@@ -71,10 +71,8 @@ def fit_em(spec: ModelSpec, df: pd.DataFrame, *, latent: list[str] | None = None
     >>> len(history.log_likelihood) <= 5
     True
     """
-    from pgmkit.data.tables import encode_frame
-
     hidden = _hidden(spec, df, latent)
-    codes = encode_frame(spec, df)
+    codes = encode(spec, df)
     rng = np.random.default_rng(seed)
     starts = [_start(spec, hidden, rng, first=(r == 0)) for r in range(max(1, restarts))]
     net = CompiledNet(spec.with_cpds({v.name: TableCPD(t) for v, t in

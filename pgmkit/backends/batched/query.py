@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from pgmkit.backends.batched.compile import compile_net
-from pgmkit.backends.batched.evaluate import (MIN_PATTERN_ROWS, chunks, evaluate,
+from pgmkit.backends.batched.evaluate import (MIN_PATTERN_ROWS, chunks, encode, evaluate,
                                               row_groups_for)
 from pgmkit.errors import DataError, EvidenceError, did_you_mean, format_choices
 from pgmkit.spec.model import ModelSpec
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 #: One plan with per-row likelihood vectors serves every row when it costs at most this
 #: many flops per row; past it, rows are grouped by the exact pattern they observe.
-MERGE_FLOPS = 2e4
+MERGE_FLOPS = 1e5
 
 
 def query_batch(spec: ModelSpec, variables: Sequence[str] | str, evidence: pd.DataFrame, *,
@@ -67,12 +67,10 @@ def query_batch(spec: ModelSpec, variables: Sequence[str] | str, evidence: pd.Da
     >>> round(float(out.loc[0, "Burglary=yes"]), 4)
     0.2842
     """
-    from pgmkit.data.tables import encode_frame
-
     variables = [variables] if isinstance(variables, str) else list(variables)
     net = compile_net(spec)
     query = _query_ids(net, variables)
-    codes = encode_frame(spec, evidence)
+    codes = encode(spec, evidence)
     columns = [net.index[c] for c in evidence.columns]
     groups = [tuple(query)] if joint else [(v,) for v in query]
     log_ev, results = _run(net, codes, columns, groups, chunk_size, max_cost, progress,
@@ -139,10 +137,8 @@ def log_likelihood_rows(spec: ModelSpec, df: pd.DataFrame, *, chunk_size: int | 
     >>> float(np.exp(log_likelihood_rows(spec, pd.DataFrame({"Burglary": ["yes"]}))[0]))
     0.001
     """
-    from pgmkit.data.tables import encode_frame
-
     net = compile_net(spec)
-    codes = encode_frame(spec, df)
+    codes = encode(spec, df)
     log_ev, _ = _run(net, codes, [net.index[c] for c in df.columns], [], chunk_size,
                      max_cost, False)
     return log_ev
