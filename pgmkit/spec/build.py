@@ -244,8 +244,15 @@ def _row_lines(raw, parent_domains) -> list[int | None]:
                 lines[i] = line_of(raw, key)
         return lines
     if isinstance(raw, (list, tuple)) and all(isinstance(r, (list, tuple)) for r in raw):
-        return [line_of(r) for r in raw]
+        return [line_of(r) for r in _leaf_rows(raw)]
     return []
+
+
+def _leaf_rows(raw) -> list:
+    """The rows of a compact table, flat (a list of rows) or nested one level per parent."""
+    if raw and all(isinstance(r, (list, tuple)) for r in raw):
+        return [row for r in raw for row in _leaf_rows(r)]
+    return [raw]
 
 
 # -- CPDs ----------------------------------------------------------------------------
