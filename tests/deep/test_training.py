@@ -112,14 +112,14 @@ def test_automatic_guide_for_a_linear_gaussian_latent():
 
     rng = np.random.default_rng(0)
     w_true = np.array([[2.0], [-1.0], [0.5]])
-    x = rng.normal(size=(2000, 1)) @ w_true.T + np.array([1.0, 0.0, -1.0]) \
-        + 0.3 * rng.normal(size=(2000, 3))
+    x = rng.normal(size=(1000, 1)) @ w_true.T + np.array([1.0, 0.0, -1.0]) \
+        + 0.3 * rng.normal(size=(1000, 3))
     m = pgmkit.model({"name": "fa", "variables": {
         "z": {"real": [1], "latent": True, "cpd": {"normal": {"loc": 0, "scale": 1}}},
         "x": {"real": [3], "parents": ["z"],
               "cpd": {"linear_gaussian": {"weights": {"z": [[0.1], [0.1], [0.1]]}}}}}})
     assert m.program.guide_order == ("z",)
-    fitted = m.fit(x, epochs=60, batch_size=200, lr=0.05, seed=0, progress=False)
+    fitted = m.fit(x, epochs=80, batch_size=500, lr=0.05, seed=0, progress=False)
     cpd = fitted.spec["x"].cpd
     np.testing.assert_allclose(cpd.bias, [1.0, 0.0, -1.0], atol=0.1)
     w = cpd.weights[0] * np.sign(cpd.weights[0][0, 0])  # the sign of z is not identifiable
