@@ -35,6 +35,8 @@ class _Collector:
         self.lines: dict[str, int] = {}
 
     def add(self, message: str, variable: str | None = None, line: int | None = None):
+        if line is None and variable is not None:  # at least where the variable is defined
+            line = self.lines.get(variable) or None
         self.items.append(Problem(message, variable, line, self.source))
 
 
