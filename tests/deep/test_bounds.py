@@ -145,3 +145,25 @@ def test_m2_enumerates_the_class_in_the_guide(digits_small):
     fitted = m.fit(x, epochs=3, batch_size=20, lr=1e-2, progress=False)
     assert fitted.encode(x[:5], "y").shape == (5, 3)
     np.testing.assert_allclose(fitted.encode(x[:5], "y").sum(1), 1.0, atol=1e-5)
+
+
+def test_zoo_gmm_fitted_by_svi_recovers_the_mixture():
+    """models/gmm.yaml (scalar x) through backend='pyro': enumeration plus learned normals."""
+    from scipy.stats import norm
+
+    g = pgmkit.example("gmm", backend="pyro")
+    rng = np.random.default_rng(5)
+    comp = rng.choice(3, 3000, p=[0.2, 0.5, 0.3])
+    x = np.array([-6.0, 0.0, 4.0])[comp] + rng.normal(size=3000) * np.array([0.5, 1.0, 0.7])[comp]
+    start = g.spec
+    want = np.log(sum(start["z"].cpd.table[k] * norm.pdf(x, start["x"].cpd.loc[k],
+                                                          start["x"].cpd.scale[k])
+                      for k in range(3)))
+    np.testing.assert_allclose(g.log_likelihood(x, num_samples=1, per_row=True), want,
+                               rtol=1e-5, atol=1e-4)
+    fitted = g.fit(x, epochs=60, batch_size=1000, lr=0.05, seed=0, progress=False)
+    cpd = fitted.spec["x"].cpd
+    order = np.argsort(cpd.loc)
+    np.testing.assert_allclose(cpd.loc[order], [-6.0, 0.0, 4.0], atol=0.15)
+    np.testing.assert_allclose(cpd.scale[order], [0.5, 1.0, 0.7], atol=0.1)
+    np.testing.assert_allclose(fitted.spec["z"].cpd.table[order], [0.2, 0.5, 0.3], atol=0.03)
