@@ -59,10 +59,12 @@ def problems(spec: ModelSpec) -> list[Problem]:
 def _check_variable(spec: ModelSpec, v: Variable, add) -> None:
     name = v.name
     # names are stripped where they are referenced (parent lists, row keys), so a name
-    # with outer spaces could never be referred to
-    if not name or any(c in name for c in _FORBIDDEN_NAME_CHARS) or name != name.strip():
-        add("a variable name must be non-empty, free of '[', ']' and ',' and of leading or "
-            f"trailing spaces; received '{name}'", name)
+    # with outer spaces could never be referred to; control characters (tabs, line
+    # breaks) do not survive a YAML file
+    if (not name or any(c in name for c in _FORBIDDEN_NAME_CHARS) or name != name.strip()
+            or not name.isprintable()):
+        add("a variable name must be non-empty, printable, free of '[', ']' and ',' and of "
+            f"leading or trailing spaces; received {name!r}", name)
     if isinstance(v.domain, Discrete):
         states, skey = v.domain.states, f"{name}.states"
         if not states:
@@ -70,10 +72,10 @@ def _check_variable(spec: ModelSpec, v: Variable, add) -> None:
         dup = sorted({s for s in states if states.count(s) > 1})
         if dup:
             add(f"lists state(s) {dup} more than once: states must be unique", name, skey)
-        bad = [s for s in states if not s or "," in s or s != s.strip()]
+        bad = [s for s in states if not s or "," in s or s != s.strip() or not s.isprintable()]
         if bad:
-            add("state names must be non-empty, free of ',' and of leading or trailing spaces; "
-                f"received {bad}", name, skey)
+            add("state names must be non-empty, printable, free of ',' and of leading or "
+                f"trailing spaces; received {bad}", name, skey)
     elif isinstance(v.domain, Real):
         if any((not isinstance(d, int)) or d <= 0 for d in v.domain.shape):
             add(f"a real shape must be positive integers; received {list(v.domain.shape)}", name)
