@@ -92,6 +92,14 @@ def test_names_with_outer_spaces_are_refused():
         build_spec({"name": "s", "variables": {"X ": {"states": ["a", "b"]}}})
 
 
+@pytest.mark.parametrize("states, name", [(["a\tb", "c"], "X"), (["x\x85", "y"], "X"),
+                                          (["a", "b"], "A\nB"), (["a", "b"], "A\u2028")])
+def test_control_characters_in_names_are_refused(states, name):
+    """A tab or a line break in a name is a mistake, and YAML would not keep it."""
+    with pytest.raises(SpecError, match=r"must be non-empty, printable"):
+        build_spec({"name": "s", "variables": {name: {"states": states}}})
+
+
 # -- YAML features ----------------------------------------------------------------------
 
 def test_anchors_and_merge_keys_share_definitions():
@@ -399,10 +407,14 @@ TRICKY = ["no", "yes", "on", "off", "true", "false", "null", "0", "1", "1.0", "0
           "*b", "!t", "%p", "@", "|", ">", "? x", "t-1"]
 SAFE = string.ascii_letters + string.digits + " _-.:#'\"!&*%@|>?{}[]éß"
 STATE = st.one_of(st.sampled_from(TRICKY),
-                  st.text(SAFE, min_size=1, max_size=5).filter(lambda s: s == s.strip()))
+                  st.text(SAFE, min_size=1, max_size=5).filter(lambda s: s == s.strip()),
+                  st.text(min_size=1, max_size=4).filter(  # any printable unicode
+                      lambda s: "," not in s and s == s.strip() and s.isprintable()))
 VARIABLE = st.one_of(
     st.sampled_from(["yes", "no", "null", "true", "1", "on", "X", "Rain", "a b"]),
-    st.from_regex(r"[A-Za-z][A-Za-z0-9_]{0,6}", fullmatch=True))
+    st.from_regex(r"[A-Za-z][A-Za-z0-9_]{0,6}", fullmatch=True),
+    st.text(min_size=1, max_size=4).filter(
+        lambda s: not set(s) & set("[],") and s == s.strip() and s.isprintable()))
 
 
 def _row_dict(states, probs):
