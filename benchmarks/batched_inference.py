@@ -97,12 +97,12 @@ def pyagrum_answerer(name: str, spec, query):
         path.write_bytes(gzip.decompress((_bnlearn_dir() / f"{name}.bif.gz").read_bytes()))
         bn = gum.loadBN(str(path))
     ie = gum.LazyPropagation(bn)
+    ie.addTarget(query)             # only the queried posterior: pyAgrum prunes the rest
     states = list(spec[query].states)
     labels = list(bn.variable(query).labels())
 
     def answer(row):
-        ie.eraseAllEvidence()
-        ie.setEvidence(row)
+        ie.setEvidence(row)         # replaces the previous row's evidence
         ie.makeInference()
         p = ie.posterior(query).toarray()
         return np.array([p[labels.index(s)] for s in states])

@@ -9,7 +9,7 @@ from conftest import brute_joint
 
 from pgmkit.api import example_spec
 from pgmkit.backends.batched import compile as batched_compile
-from pgmkit.backends.batched.query import log_likelihood_rows, predict, query_batch
+from pgmkit.backends.batched.query import STRATEGIES, log_likelihood_rows, predict, query_batch
 from pgmkit.errors import CostError, DataError, EvidenceError
 from pgmkit.spec.build import build_spec
 
@@ -52,8 +52,9 @@ def test_each_row_its_own_pattern_matches_brute_force():
         "Alarm": [None, None, "yes", None, None, "no"],
         "Earthquake": [None, "yes", None, None, "no", None],
     }, index=[10, 11, 12, 13, 14, 15])
-    for min_rows in (1, 10_000):           # one plan per pattern, or one merged plan
-        out = query_batch(ALARM, ["Burglary", "Alarm"], rows, min_pattern_rows=min_rows)
+    for strategy in STRATEGIES:
+        out = query_batch(ALARM, ["Burglary", "Alarm"], rows, strategy=strategy,
+                          min_pattern_rows=1)
         assert list(out.index) == list(rows.index)
         for label, r in rows.iterrows():
             row = {k: v for k, v in r.items() if isinstance(v, str)}
@@ -99,8 +100,10 @@ def test_chunking_gives_the_same_answers():
     rows = pd.DataFrame({"JohnCalls": rng.choice(["yes", "no", None], 50),
                          "MaryCalls": rng.choice(["yes", "no", None], 50)})
     whole = query_batch(ALARM, ["Earthquake"], rows)
-    bits = query_batch(ALARM, ["Earthquake"], rows, chunk_size=7, min_pattern_rows=1)
-    pd.testing.assert_frame_equal(whole, bits, atol=1e-15, rtol=0)
+    for strategy in ("merged", "patterns"):
+        bits = query_batch(ALARM, ["Earthquake"], rows, chunk_size=7, min_pattern_rows=1,
+                           strategy=strategy)
+        pd.testing.assert_frame_equal(whole, bits, atol=1e-15, rtol=0)
 
 
 def test_log_likelihood_rows_marginalizes_missing_cells():
@@ -147,10 +150,12 @@ def test_cost_guard_names_the_cost_and_points_to_sampling():
 def test_plans_are_cached_per_pattern():
     spec = example_spec("bnlearn:asia")
     rows = pd.DataFrame({"xray": ["yes", "no", None], "dysp": [None, "yes", "no"]})
-    query_batch(spec, ["lung"], rows, min_pattern_rows=1)
+    for strategy in STRATEGIES:
+        query_batch(spec, ["lung"], rows, min_pattern_rows=1, strategy=strategy)
     net = batched_compile.compile_net(spec)
     before = len(net.plans)
-    query_batch(spec, ["lung"], rows.iloc[::-1], min_pattern_rows=1)
+    for strategy in STRATEGIES:
+        query_batch(spec, ["lung"], rows.iloc[::-1], min_pattern_rows=1, strategy=strategy)
     assert len(net.plans) == before
 
 

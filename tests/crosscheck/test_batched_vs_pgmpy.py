@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import pgmkit
 from pgmkit.api import example_spec
-from pgmkit.backends.batched.query import query_batch
+from pgmkit.backends.batched.query import STRATEGIES, query_batch
 from pgmkit.spec.cpd import TableCPD
 from pgmkit.spec.model import Discrete, ModelSpec, ParentRef, Variable
 from pgmkit.spec.validate import check
@@ -66,15 +66,15 @@ def brute_posterior(spec, row: dict, query: list[str]):
     return (marg / p_e, axes_now), p_e
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), n_vars=st.integers(2, 6), zeros=st.booleans(),
-       p_obs=st.sampled_from([0.0, 0.3, 0.6, 1.0]))
-def test_marginals_and_evidence_match_brute_force(seed, n_vars, zeros, p_obs):
+       p_obs=st.sampled_from([0.0, 0.3, 0.6, 1.0]), strategy=st.sampled_from(STRATEGIES))
+def test_marginals_and_evidence_match_brute_force(seed, n_vars, zeros, p_obs, strategy):
     spec = random_network(seed, n_vars, zeros)
     rng = np.random.default_rng(seed + 1)
     rows = random_evidence(spec, rng, 12, p_obs)
     query = list(rng.choice(spec.names, size=min(2, n_vars), replace=False))
-    out = query_batch(spec, query, rows)
+    out = query_batch(spec, query, rows, strategy=strategy, min_pattern_rows=2)
     for i in range(len(rows)):
         row = {k: v for k, v in rows.iloc[i].items() if v is not None and v == v}
         post, p_e = brute_posterior(spec, row, query)
@@ -95,14 +95,15 @@ def test_marginals_and_evidence_match_brute_force(seed, n_vars, zeros, p_obs):
             np.testing.assert_allclose(got, want, rtol=0, atol=EXACT)
 
 
-@settings(max_examples=15, deadline=None)
-@given(seed=st.integers(0, 10_000), n_vars=st.integers(2, 5))
-def test_joint_matches_brute_force(seed, n_vars):
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), n_vars=st.integers(2, 5),
+       strategy=st.sampled_from(STRATEGIES))
+def test_joint_matches_brute_force(seed, n_vars, strategy):
     spec = random_network(seed, n_vars, zeros=False)
     rng = np.random.default_rng(seed)
     rows = random_evidence(spec, rng, 6, 0.4)
     query = list(spec.names[-2:]) if n_vars > 2 else [spec.names[0]]
-    out = query_batch(spec, query, rows, joint=True)
+    out = query_batch(spec, query, rows, joint=True, strategy=strategy, min_pattern_rows=2)
     for i in range(len(rows)):
         row = {k: v for k, v in rows.iloc[i].items() if v is not None and v == v}
         names, joint = brute_joint(spec)
@@ -120,7 +121,8 @@ def test_joint_matches_brute_force(seed, n_vars):
 
 
 # -- pgmpy variable elimination on the bnlearn networks ------------------------------------
-def pgmpy_check(name: str, rows: int, n_evidence: int, seed: int = 0) -> float:
+def pgmpy_check(name: str, rows: int, n_evidence: int, seed: int = 0,
+                strategy: str = "auto") -> float:
     """Largest |batched - pgmpy| over random evidence rows and three queried variables."""
     from pgmpy.inference import VariableElimination
 
@@ -135,7 +137,7 @@ def pgmpy_check(name: str, rows: int, n_evidence: int, seed: int = 0) -> float:
     evidence = evidence.mask(rng.random(evidence.shape) < 0.3)
     others = [n for n in spec.names if n not in evidence_vars]
     query = list(rng.choice(others, size=3, replace=False))
-    out = query_batch(spec, query, evidence)
+    out = query_batch(spec, query, evidence, strategy=strategy, min_pattern_rows=2)
     assert not out["impossible"].any()            # rows were sampled from the model
     ve = VariableElimination(compile_model(spec))
     worst = 0.0
@@ -149,15 +151,17 @@ def pgmpy_check(name: str, rows: int, n_evidence: int, seed: int = 0) -> float:
     return worst
 
 
+@pytest.mark.parametrize("strategy", STRATEGIES)
 @pytest.mark.parametrize("name", ["asia", "cancer", "bnlearn:alarm", "child", "insurance"])
-def test_matches_pgmpy_on_small_bnlearn_networks(name):
-    assert pgmpy_check(name, rows=12, n_evidence=5) <= VS_PGMPY
+def test_matches_pgmpy_on_small_bnlearn_networks(name, strategy):
+    assert pgmpy_check(name, rows=12, n_evidence=5, strategy=strategy) <= VS_PGMPY
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("strategy", ["auto", "patterns"])
 @pytest.mark.parametrize("name", ["hepar2", "win95pts", "andes", "pathfinder"])
-def test_matches_pgmpy_on_large_bnlearn_networks(name):
-    assert pgmpy_check(name, rows=6, n_evidence=6) <= VS_PGMPY
+def test_matches_pgmpy_on_large_bnlearn_networks(name, strategy):
+    assert pgmpy_check(name, rows=6, n_evidence=6, strategy=strategy) <= VS_PGMPY
 
 
 def test_log_evidence_matches_pgmpy_chain_rule():

@@ -280,7 +280,10 @@ def _make_piece(net: CompiledNet, ops, outputs, hard: set[int], max_cost: float 
         value = opt_einsum.contract(equation, *(net.tables[v] for _, v in ops), optimize=path)
         return Piece(equation, tuple(ops), tuple(outputs), False, flops, elements, path,
                      value=np.asarray(value))
-    return Piece(equation, tuple(ops), tuple(outputs), batched, flops, elements, path)
+    expression = None if grad else opt_einsum.contract_expression(equation, *shapes,
+                                                                   optimize=list(path))
+    return Piece(equation, tuple(ops), tuple(outputs), batched, flops, elements, path,
+                 expression=expression)
 
 
 def _two_phase(net: CompiledNet, ops, subs, shapes, out, max_cost) -> Piece:
@@ -337,10 +340,12 @@ def _constant_tensor(net: CompiledNet, ops, subs, free, max_cost) -> np.ndarray:
     if found is None:
         equation = _equation(subs, free)
         shapes = [net.tables[v].shape for _, v in ops]
-        path, _, _ = _path(net, equation, shapes, free, False, max_cost)
-        found = net.plans[key] = np.asarray(
-            opt_einsum.contract(equation, *(net.tables[v] for _, v in ops), optimize=path))
-    return found
+        path, flops, elements = _path(net, equation, shapes, free, False, max_cost)
+        found = net.plans[key] = (np.asarray(opt_einsum.contract(
+            equation, *(net.tables[v] for _, v in ops), optimize=path)), flops, elements)
+    else:                              # cached under another budget: check this one
+        _check_cost(net, free, found[1], found[2], max_cost)
+    return found[0]
 
 
 def _check_cost(net: CompiledNet, outputs, flops: float, elements: float,

@@ -44,8 +44,12 @@ def encode(spec, df) -> np.ndarray:
     for j, c in enumerate(columns):
         col = df[c]
         if pd.api.types.is_string_dtype(col.dtype) or col.dtype == object:
-            codes = pd.Index(spec[c].states).get_indexer(col.to_numpy(dtype=object))
-            if not ((codes < 0) & col.notna().to_numpy()).any():
+            seen, uniques = pd.factorize(col.to_numpy(dtype=object))
+            where = {s: i for i, s in enumerate(spec[c].states)}
+            lookup = np.array([where.get(u, -2) if isinstance(u, str) else -2
+                               for u in uniques] + [-1], dtype=np.int64)
+            codes = lookup[seen]               # factorize marks NaN as -1: lookup[-1] = -1
+            if not (codes == -2).any():
                 out[:, j] = codes
                 continue
         out[:, j] = encode_column(spec, col, c)
@@ -97,6 +101,8 @@ def row_groups_for(net: CompiledNet, codes: np.ndarray, columns: list[int], grou
                       tuple(c for c, a, e in zip(columns, seen.any(axis=0), every) if a and not e))
     if not merged.soft:
         return [merged]
+    if merge_flops < 0:
+        return group_rows(codes, columns, min_rows)
     try:
         plan = net.plan(merged.hard, merged.soft, groups, prune=prune, max_cost=max_cost,
                         grad=grad)

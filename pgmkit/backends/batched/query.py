@@ -16,6 +16,7 @@ import pandas as pd
 from pgmkit.backends.batched.compile import compile_net
 from pgmkit.backends.batched.evaluate import (MIN_PATTERN_ROWS, chunks, encode, evaluate,
                                               row_groups_for)
+from pgmkit.backends.batched.lookup import MAX_JOINT, joint_size, lookup_batch
 from pgmkit.errors import DataError, EvidenceError, did_you_mean, format_choices
 from pgmkit.spec.model import ModelSpec
 
@@ -24,12 +25,14 @@ log = logging.getLogger(__name__)
 #: One plan with per-row likelihood vectors serves every row when it costs at most this
 #: many flops per row; past it, rows are grouped by the exact pattern they observe.
 MERGE_FLOPS = 1e5
+STRATEGIES = ("auto", "lookup", "merged", "patterns")
 
 
 def query_batch(spec: ModelSpec, variables: Sequence[str] | str, evidence: pd.DataFrame, *,
                 joint: bool = False, chunk_size: int | None = None,
                 max_cost: float | None = None, progress: bool = False,
-                min_pattern_rows: int = MIN_PATTERN_ROWS) -> pd.DataFrame:
+                min_pattern_rows: int = MIN_PATTERN_ROWS, strategy: str = "auto"
+                ) -> pd.DataFrame:
     """Posterior marginals (or the joint) of ``variables`` given each row of ``evidence``.
 
     Parameters
@@ -49,6 +52,13 @@ def query_batch(spec: ModelSpec, variables: Sequence[str] | str, evidence: pd.Da
         Budget in estimated floating-point operations per row; past it ``CostError``.
     progress : bool
         Show a progress bar over row groups.
+    strategy : {"auto", "lookup", "merged", "patterns"}
+        How rows are answered (all exact): ``lookup`` gathers from the joint table of
+        the evidence columns and queries (``auto`` picks it when that table is small);
+        ``merged`` contracts all rows in one plan with per-row likelihood vectors;
+        ``patterns`` contracts rows grouped by the variables they observe (patterns
+        with fewer than ``min_pattern_rows`` rows are merged). ``auto`` takes
+        ``merged`` when it is cheap per row, else ``patterns``.
 
     Returns
     -------
@@ -73,8 +83,10 @@ def query_batch(spec: ModelSpec, variables: Sequence[str] | str, evidence: pd.Da
     codes = encode(spec, evidence)
     columns = [net.index[c] for c in evidence.columns]
     groups = [tuple(query)] if joint else [(v,) for v in query]
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {STRATEGIES}; received {strategy!r}")
     log_ev, results = _run(net, codes, columns, groups, chunk_size, max_cost, progress,
-                           min_pattern_rows)
+                           min_pattern_rows, strategy=strategy)
     return _frame(net, groups, results, log_ev, evidence.index)
 
 
@@ -89,15 +101,24 @@ def _query_ids(net, variables: list[str]) -> list[int]:
 
 
 def _run(net, codes: np.ndarray, columns: list[int], groups, chunk_size, max_cost, progress,
-         min_pattern_rows=MIN_PATTERN_ROWS, prune: bool = True):
-    """Evaluate every row; returns log evidence (n,) and one array per query group."""
+         min_pattern_rows=MIN_PATTERN_ROWS, prune: bool = True, strategy: str = "auto"):
+    """Evaluate every row; returns log evidence (n,) and one array per query group.
+
+    Few evidence columns: a lookup in their joint table (see ``lookup``); otherwise
+    per-row contractions, one plan per pattern or one merged plan.
+    """
     from tqdm.auto import tqdm
 
+    if strategy == "lookup" or (strategy == "auto" and prune
+                                and joint_size(net, columns, groups) <= MAX_JOINT):
+        return lookup_batch(net, codes, columns, groups, max_cost)
     n = codes.shape[0]
     log_ev = np.empty(n)
     results = [np.empty((n,) + tuple(net.cards[v] for v in g)) for g in groups]
     row_groups = row_groups_for(net, codes, columns, groups, max_cost=max_cost,
-                                min_rows=min_pattern_rows, prune=prune, merge_flops=MERGE_FLOPS)
+                                min_rows=min_pattern_rows, prune=prune,
+                                merge_flops={"patterns": -1, "merged": np.inf}.get(strategy,
+                                                                                   MERGE_FLOPS))
     log.debug("%d rows in %d evidence pattern(s)", n, len(row_groups))
     col_of = {c: j for j, c in enumerate(columns)}
     for rg in tqdm(row_groups, disable=not progress, desc="patterns", leave=False):
