@@ -43,11 +43,9 @@ def _log_weights(program: Program, data: Mapping[str, torch.Tensor], n: int,
         # so only the sampled (continuous) sites are importance-weighted by q.
         if site["type"] == "sample" and not site["infer"].get("enumerate"):
             total = total - site["log_prob"]
-    total = total.expand(total.shape[:-2] + (particles, n)) if total.dim() >= 2 else \
-        total.expand(particles, n)
-    if total.dim() > 2:
-        total = torch.logsumexp(total.reshape(-1, particles, n), dim=0)
-    return total
+    total = total.expand(torch.broadcast_shapes(total.shape, (particles, n)))
+    # Leading axes are enumerated discrete values: sum them out (exactly) per particle.
+    return torch.logsumexp(total.reshape(-1, particles, n), dim=0)
 
 
 def iwae(program: Program, data: Mapping[str, torch.Tensor], n: int,
