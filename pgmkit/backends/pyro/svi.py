@@ -92,7 +92,7 @@ def train(program: Program, data: Mapping[str, torch.Tensor], n: int, config: Tr
         raise DataError(f"epochs must be >= 0, batch_size >= 1 and lr > 0; received epochs="
                         f"{config.epochs}, batch_size={config.batch_size}, lr={config.lr}")
     elbo = make_elbo(program, set(data))
-    optimizer = torch.optim.Adam(program.parameters(), lr=config.lr)
+    optimizer = _adam(program, config.lr)
     shuffle = torch.Generator().manual_seed(int(config.seed))
     state = TrainState()
     ckpt = Path(config.checkpoint_dir) / CHECKPOINT if config.checkpoint_dir else None
@@ -127,14 +127,25 @@ def train(program: Program, data: Mapping[str, torch.Tensor], n: int, config: Tr
     return state
 
 
+def _adam(program: Program, lr: float):
+    """Adam with the fused multi-tensor kernel where torch has one (several times faster per
+    step than a loop over parameters, which is most of the cost for small networks)."""
+    params = list(program.parameters())
+    try:
+        return torch.optim.Adam(params, lr=lr, fused=True)
+    except (RuntimeError, ValueError):
+        return torch.optim.Adam(params, lr=lr)
+
+
 def _epoch(program, elbo, optimizer, data, n, batch_size, shuffle) -> float:
     perm = torch.randperm(n, generator=shuffle)
+    shuffled = {k: v[perm] for k, v in data.items()}  # one gather; minibatches are views
     total = 0.0
     for start in range(0, n, batch_size):
-        idx = perm[start:start + batch_size]
-        batch = {k: v[idx] for k, v in data.items()}
+        batch = {k: v[start:start + batch_size] for k, v in shuffled.items()}
+        size = min(batch_size, n - start)
         optimizer.zero_grad()
-        loss = elbo.differentiable_loss(program.model, program.guide, batch, len(idx))
+        loss = elbo.differentiable_loss(program.model, program.guide, batch, size)
         loss.backward()
         optimizer.step()
         total += float(loss.detach())
