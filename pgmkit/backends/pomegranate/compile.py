@@ -158,11 +158,9 @@ def params_from_specs(layout: Layout, specs: Sequence[ModelSpec]) -> Params:
             if v.name in layout.state and v.lagged_parents and all(x.initial is not None for x in vs):
                 out.initial[v.name] = np.stack([x.initial.table for x in vs])
         else:
-            n = len(v.parent_names)
             shape = tuple(layout.spec[p].card for p in v.parent_names) + (_size(v),)
             out.loc[v.name] = np.stack([x.cpd.loc.reshape(shape) for x in vs])
             out.scale[v.name] = np.stack([x.cpd.scale.reshape(shape) for x in vs])
-            assert out.loc[v.name].ndim == n + 2
     return out
 
 
