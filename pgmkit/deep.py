@@ -127,7 +127,8 @@ class DeepModel(Model):
                              method="svi", extra={"valid_elbo": tuple(state.valid_elbo),
                                                   "epochs": state.epoch, "seed": seed,
                                                   "objective": "elbo per row"})
-        spec = self.spec.with_cpds(program.learned_cpds()) if program.learned_cpds() else self.spec
+        learned = program.learned_cpds()
+        spec = self.spec.with_cpds(learned) if learned else self.spec
         out = DeepModel(spec, self.backend, weights=program.state_dict())
         out.history = history
         return out
