@@ -204,16 +204,31 @@ class DeepModel(Model):
         return {k: self._decode(k, v) for k, v in values.items() if k not in fixed}
 
     def encode(self, x, variable: str | None = None) -> np.ndarray:
-        """The guide's mean of a latent (or its class probabilities if discrete), per row."""
+        """Per row: the guide's mean of a latent (class probabilities if it is discrete).
+
+        A discrete latent summed out in the model (no guide, e.g. a mixture's component)
+        gets its exact posterior ``P(z | x)`` by enumeration when the model has no guides.
+
+        Examples
+        --------
+        >>> import pgmkit, numpy as np
+        >>> pgmkit.example("vae").encode(np.zeros((2, 64))).shape
+        (2, 8)
+        """
+        from pgmkit.backends.pyro.enum import marginals
         from pgmkit.backends.pyro.ops import guide_means
 
+        program = self.program
         name = variable or self._default_latent()
         tensors, n = self._tensors(x)
+        if name in program.enumerated and name not in tensors and not program.guide_order:
+            with _seeded(0), _no_grad():
+                return marginals(program, tensors, n, [name])[name].double().numpy()
         with _seeded(0):
-            means = guide_means(self.program, tensors, n)
+            means = guide_means(program, tensors, n)
         if name not in means:
             raise DataError(f"'{name}' has no guide to encode with; guided latents are "
-                            f"{list(self.program.guide_order)}")
+                            f"{list(program.guide_order)}")
         return means[name].double().numpy()
 
     def reconstruct(self, x) -> np.ndarray | dict[str, np.ndarray]:
@@ -249,9 +264,11 @@ class DeepModel(Model):
 
     def _default_latent(self) -> str:
         guided = [n for n in self.program.guide_order if not self.spec[n].is_discrete]
-        if not guided:
-            raise UnsupportedError(f"model '{self.spec.name}' has no continuous latent with a guide")
-        return guided[0]
+        if guided:
+            return guided[0]
+        if self.spec.latent_names:
+            return self.spec.latent_names[0]
+        raise UnsupportedError(f"model '{self.spec.name}' has no latent variable to encode")
 
     def _decode(self, name: str, value) -> np.ndarray:
         var = self.spec[name]
@@ -324,6 +341,12 @@ def _chunks(tensors: Mapping, n: int):
     for start in range(0, n, _CHUNK):
         size = min(_CHUNK, n - start)
         yield {k: v[start:start + size] for k, v in tensors.items()}, size
+
+
+def _no_grad():
+    import torch
+
+    return torch.no_grad()
 
 
 @contextlib.contextmanager

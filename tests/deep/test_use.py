@@ -7,6 +7,7 @@ import torch
 
 import pgmkit
 from pgmkit.deep import DeepModel
+from tests.deep.helpers import tiny_vae
 
 
 def test_zoo_models_compile_and_pick_the_deep_facade():
@@ -122,3 +123,22 @@ def test_import_pgmkit_stays_light():
             "print(any(m in sys.modules for m in ('torch', 'pyro', 'matplotlib')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_encode_a_mixture_component_gives_exact_responsibilities():
+    """No guide: the component's posterior is computed exactly by enumeration (Bayes' rule)."""
+    from scipy.stats import norm
+
+    g = pgmkit.example("gmm", backend="pyro")
+    x = np.array([-4.0, 0.3, 2.5, 7.0])
+    spec = g.spec
+    joint = np.stack([spec["z"].cpd.table[k] * norm.pdf(x, spec["x"].cpd.loc[k],
+                                                        spec["x"].cpd.scale[k])
+                      for k in range(3)], axis=1)
+    np.testing.assert_allclose(g.encode(x), joint / joint.sum(1, keepdims=True), atol=1e-5)
+
+
+def test_progress_bar_shows_the_elbo(digits_small, capsys):
+    pgmkit.model(tiny_vae()).fit(digits_small[0][:50], epochs=2, batch_size=25, progress=True)
+    err = capsys.readouterr().err
+    assert "SVI tiny_vae" in err and "elbo=" in err
