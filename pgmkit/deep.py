@@ -244,22 +244,29 @@ class DeepModel(Model):
         return next(iter(out.values())) if len(out) == 1 else out
 
     def interpolate(self, x1, x2, steps: int = 8, variable: str | None = None) -> np.ndarray:
-        """Decoded means along the straight line between the codes of two inputs."""
-        from pgmkit.backends.pyro.ops import decode
+        """Decoded means along the straight line between the codes of two inputs.
+
+        Everything discrete stays as it is for ``x1`` along the path: a given label (cvae)
+        or the most likely class of a guided discrete latent (m2).
+
+        Examples
+        --------
+        >>> import pgmkit, numpy as np
+        >>> pgmkit.example("vae").interpolate(np.zeros(64), np.ones(64), steps=4).shape
+        (4, 64)
+        """
+        from pgmkit.backends.pyro.ops import codes, decode
 
         name = variable or self._default_latent()
         if self.spec[name].is_discrete:
             raise UnsupportedError(f"cannot interpolate discrete latent '{name}'")
-        z1, z2 = self.encode(_one_row(x1), name)[0], self.encode(_one_row(x2), name)[0]
-        t = np.linspace(0.0, 1.0, steps)[:, None]
-        path = (1 - t) * z1.reshape(1, -1) + t * z2.reshape(1, -1)
-        path = path.reshape((steps,) + z1.shape)
-        # Discrete inputs (a cvae's label) stay fixed along the path; real ones are decoded.
-        extra = {k: [np.asarray(v).reshape(-1)[0]] * steps
-                 for k, v in (x1.items() if isinstance(x1, Mapping) else [])
-                 if self.spec[k].is_discrete}
+        (t1, _), (t2, _) = self._tensors(_one_row(x1)), self._tensors(_one_row(x2))
         with _seeded(0):
-            out = decode(self.program, {name: path, **extra}, steps, self._tensors)
+            c1, c2 = codes(self.program, t1)[1], codes(self.program, t2)[1]
+            w = torch_linspace(steps, c1[name])
+            fixed = {k: v.expand((steps,) + v.shape[1:]) for k, v in {**t1, **c1}.items()
+                     if self.spec[k].is_discrete}
+            out = decode(self.program, {name: (1 - w) * c1[name] + w * c2[name], **fixed}, steps)
         return next(iter(out.values())).double().numpy()
 
     def _default_latent(self) -> str:
@@ -341,6 +348,13 @@ def _chunks(tensors: Mapping, n: int):
     for start in range(0, n, _CHUNK):
         size = min(_CHUNK, n - start)
         yield {k: v[start:start + size] for k, v in tensors.items()}, size
+
+
+def torch_linspace(steps: int, like):
+    """Weights 0..1 shaped to broadcast against a batch of codes like ``like``."""
+    import torch
+
+    return torch.linspace(0.0, 1.0, steps, dtype=like.dtype).reshape((steps,) + (1,) * (like.dim() - 1))
 
 
 def _no_grad():

@@ -142,3 +142,10 @@ def test_progress_bar_shows_the_elbo(digits_small, capsys):
     pgmkit.model(tiny_vae()).fit(digits_small[0][:50], epochs=2, batch_size=25, progress=True)
     err = capsys.readouterr().err
     assert "SVI tiny_vae" in err and "elbo=" in err
+
+
+def test_m2_interpolation_keeps_the_class_of_the_first_input(digits_small):
+    m2 = pgmkit.example("m2")
+    x = digits_small[2]
+    path = m2.interpolate(x[0], x[1], steps=3)
+    assert path.shape == (3, 64) and np.all((path > 0) & (path < 1))

@@ -1,7 +1,7 @@
 """Running a compiled program forward: ancestral samples, guide means, decoding."""
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from typing import Mapping
 
 import torch
 
@@ -28,17 +28,14 @@ def run_model(program: Program, data: Mapping[str, torch.Tensor], n: int,
         value = site["value"]
         if mean and not program.spec[name].is_discrete:
             value = site["fn"].mean
-        out[name] = value.expand((n,) + value.shape[value.dim() - _event_dim(program, name):]) \
-            if value.dim() < 1 + _event_dim(program, name) else value
+        # A root's draw has one row per sample, but its mean is shared: give it n rows too.
+        var = program.spec[name]
+        event = () if var.is_discrete else tuple(var.domain.shape)
+        out[name] = value.expand((n,) + event)
     return out
 
 
-def _event_dim(program: Program, name: str) -> int:
-    var = program.spec[name]
-    return 0 if var.is_discrete else len(var.domain.shape)
-
-
-def _codes(program: Program, data: Mapping[str, torch.Tensor]):
+def codes(program: Program, data: Mapping[str, torch.Tensor]):
     """Run the guides in order, each fed the most likely codes of the latents before it.
 
     Returns ``{latent: mean or class probabilities}`` and ``{latent: code}``.
@@ -66,28 +63,27 @@ def _codes(program: Program, data: Mapping[str, torch.Tensor]):
 def guide_means(program: Program, data: Mapping[str, torch.Tensor],
                 n: int) -> dict[str, torch.Tensor]:
     """Per row: the guide's mean of each guided latent (class probabilities if discrete)."""
-    return _codes(program, data)[0]
+    return codes(program, data)[0]
 
 
 def reconstruct(program: Program, data: Mapping[str, torch.Tensor],
                 n: int) -> dict[str, torch.Tensor]:
     """Means of the real observed variables given the guide's codes for ``data``."""
-    codes = _codes(program, data)[1]
-    keep = {k: v for k, v in data.items() if not _is_target(program, k, data)}
-    means = run_model(program, {**keep, **codes}, n, mean=True)
-    return {k: means[k] for k in data if _is_target(program, k, data)}
+    found = codes(program, data)[1]
+    keep = {k: v for k, v in data.items() if not _is_target(program, k)}
+    means = run_model(program, {**keep, **found}, n, mean=True)
+    return {k: means[k] for k in data if _is_target(program, k)}
 
 
-def _is_target(program: Program, name: str, data) -> bool:
-    """An observed variable that the guide reads and that is not itself a label given to the decoder."""
+def _is_target(program: Program, name: str) -> bool:
+    """A real observed variable is reconstructed; discrete ones (labels) are kept as given."""
     var = program.spec[name]
     return not var.latent and not var.is_discrete
 
 
-def decode(program: Program, codes: Mapping, n: int,
-           to_tensors: Callable) -> dict[str, torch.Tensor]:
-    """Means of the real observed variables given fixed values of other variables."""
-    tensors, _ = to_tensors(dict(codes))
-    means = run_model(program, tensors, n, mean=True)
+def decode(program: Program, values: Mapping[str, torch.Tensor],
+           n: int) -> dict[str, torch.Tensor]:
+    """Means of the real observed variables given fixed values (tensors) of other variables."""
+    means = run_model(program, values, n, mean=True)
     return {k: means[k] for k in program.order
-            if k not in tensors and not program.spec[k].is_discrete and not program.spec[k].latent}
+            if k not in values and not program.spec[k].is_discrete and not program.spec[k].latent}
