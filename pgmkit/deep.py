@@ -7,7 +7,6 @@ by SVI, and models that mix enumerated discrete latents with neural CPDs.
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 from pathlib import Path
 from typing import Any, Mapping
@@ -19,7 +18,6 @@ from pgmkit.errors import DataError, SpecError, UnsupportedError
 from pgmkit.results import FitHistory
 from pgmkit.spec.model import ModelSpec
 
-log = logging.getLogger(__name__)
 SPEC_FILE, WEIGHTS_FILE = "model.yaml", "weights.pt"
 _CHUNK = 512  # rows per evaluation call: bounds memory of K particles x enumerated states
 

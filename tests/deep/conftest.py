@@ -1,7 +1,6 @@
 """Small deep models and data for fast tests (tiny nets, a few hundred digits)."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 import pgmkit
