@@ -199,3 +199,21 @@ def test_rows_rounded_in_the_file_are_renormalised_so_strategies_agree():
         pd.testing.assert_frame_equal(outs[0], other, atol=1e-14, rtol=0)
     exact = batched_compile.normalized(spec)
     assert all(np.allclose(v.cpd.table.sum(-1), 1, rtol=0, atol=1e-15) for v in exact.variables)
+
+
+@pytest.mark.slow
+def test_log_likelihood_of_wide_rows_on_andes_two_ways():
+    # Rows observing ~155 of andes' 223 variables: one merged contraction (likelihood
+    # vectors, a variable-elimination order, torch for the heavy steps) against one
+    # pruned contraction per row with the evidence sliced in.
+    import pgmkit
+
+    spec = example_spec("andes")
+    df = pgmkit.model(spec).sample(25, seed=0).astype(object)
+    df = df.mask(np.random.default_rng(0).random(df.shape) < 0.3)
+    codes = df.notna().to_numpy()
+    assert (codes.sum(axis=1) > 130).all()
+    merged = query_batch(spec, [], df, strategy="merged")["log_evidence"]
+    single = query_batch(spec, [], df, strategy="patterns", min_pattern_rows=1)["log_evidence"]
+    np.testing.assert_allclose(merged, single, rtol=1e-12, atol=0)
+    assert (merged < -40).all()

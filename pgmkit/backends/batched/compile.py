@@ -38,6 +38,8 @@ MAX_FLOPS_PER_ROW = 2e9
 MAX_ELEMENTS_PER_ROW = 2 ** 27
 #: Rows per chunk are chosen so the largest intermediate stays under this many elements.
 CHUNK_ELEMENTS = 2 ** 23
+#: Folded plans costing more per row than this are compared with the unfolded one.
+FOLD_FLOPS = 1e4
 #: Batch size assumed while searching contraction orders (the order is reused for any size).
 PATH_ROWS = 100_000
 
@@ -266,6 +268,17 @@ def _path(net, equation: str, shapes, outputs, batched: bool, max_cost):
     import opt_einsum
 
     path, info = opt_einsum.contract_path(equation, *shapes, shapes=True, optimize="auto")
+    if len(shapes) > 8:                # compare with a variable-elimination order
+        from pgmkit.backends.batched.order import elimination_path
+
+        inputs, output = equation.split("->")
+        inputs = inputs.split(",")
+        sizes = {i: d for s, shape in zip(inputs, shapes) for i, d in zip(s, shape)}
+        ve = elimination_path(inputs, output, sizes)
+        ve_path, ve_info = opt_einsum.contract_path(equation, *shapes, shapes=True,
+                                                    optimize=ve)
+        if ve_info.opt_cost < info.opt_cost:
+            path, info = ve_path, ve_info
     per = PATH_ROWS if batched else 1
     flops, elements = float(info.opt_cost) / per, float(info.largest_intermediate) / per
     _check_cost(net, outputs, flops, elements, max_cost)
@@ -286,18 +299,35 @@ def _make_piece(net: CompiledNet, ops, outputs, hard: set[int], max_cost: float 
     subs, shapes = zip(*(operand_shape(net, op, hard, PATH_ROWS) for op in ops))
     batched = any(-1 in s for s in subs)
     out = ((-1,) if batched else ()) + tuple(outputs)
+    folded = None
     if batched and not grad and not all(-1 in s for s in subs):
-        return _two_phase(net, ops, subs, shapes, out, max_cost)
+        try:
+            folded = _two_phase(net, ops, subs, shapes, out, max_cost)
+        except CostError:              # the constants' boundary is too wide: keep them apart
+            folded = None
+        if folded is not None and folded.flops_per_row <= FOLD_FLOPS:
+            return folded
     equation = _equation(subs, out)
-    path, flops, elements = _path(net, equation, shapes, outputs, batched, max_cost)
+    try:
+        path, flops, elements = _path(net, equation, shapes, outputs, batched, max_cost)
+    except CostError:
+        if folded is None:
+            raise
+        return folded
+    if folded is not None and folded.flops_per_row <= flops:
+        return folded
     if not batched and not grad:       # no evidence reaches it: one value for every row
         value = opt_einsum.contract(equation, *(net.tables[v] for _, v in ops), optimize=path)
         return Piece(equation, tuple(ops), tuple(outputs), False, flops, elements, path,
                      value=np.asarray(value))
-    expression = None if grad else opt_einsum.contract_expression(equation, *shapes,
-                                                                   optimize=list(path))
-    return Piece(equation, tuple(ops), tuple(outputs), batched, flops, elements, path,
-                 expression=expression)
+    if grad:                           # EM passes every table itself, as torch tensors
+        return Piece(equation, tuple(ops), tuple(outputs), batched, flops, elements, path)
+    constants = [i for i, s in enumerate(subs) if -1 not in s]
+    args = [net.tables[ops[i][1]] if i in constants else shapes[i] for i in range(len(ops))]
+    expression = opt_einsum.contract_expression(equation, *args, optimize=list(path),
+                                                constants=constants)
+    return Piece(equation, tuple(o for i, o in enumerate(ops) if i not in constants),
+                 tuple(outputs), batched, flops, elements, path, expression=expression)
 
 
 def _two_phase(net: CompiledNet, ops, subs, shapes, out, max_cost) -> Piece:
@@ -367,8 +397,9 @@ def _check_cost(net: CompiledNet, outputs, flops: float, elements: float,
     budget = MAX_FLOPS_PER_ROW if max_cost is None else float(max_cost)
     if flops <= budget and elements <= MAX_ELEMENTS_PER_ROW:
         return
-    what = f"P({', '.join(net.names[v] for v in outputs)} | evidence)" if outputs else \
-        "P(evidence)"
+    names = [net.names[v] for v in outputs]
+    shown = ", ".join(names[:4]) + (f", ... ({len(names)} variables)" if len(names) > 4 else "")
+    what = f"P({shown} | evidence)" if outputs else "P(evidence)"
     raise CostError(
         f"exact inference on model '{net.spec.name}' is too costly: {what} needs about "
         f"{flops:.3g} flops and an intermediate table of {elements:.3g} entries "

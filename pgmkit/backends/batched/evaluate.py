@@ -16,6 +16,8 @@ from pgmkit.errors import CostError
 #: Patterns shared by fewer rows than this are merged into one pattern with per-row
 #: likelihood vectors: one contraction order for all of them instead of one each.
 MIN_PATTERN_ROWS = 48
+#: Pieces costing more flops per row than this are contracted with torch.
+TORCH_FLOPS = 1e5
 
 
 @dataclass(frozen=True)
@@ -210,7 +212,12 @@ def evaluate(net: CompiledNet, plan: Plan, codes: dict, n: int):
 def _contract(net: CompiledNet, plan: Plan, piece, codes: dict, n: int) -> np.ndarray:
     if not piece.batched:
         return np.broadcast_to(piece.value, (n,) + piece.value.shape)
-    return piece.expression(*operands(net, plan, piece.operands, codes))
+    arrays = operands(net, plan, piece.operands, codes)
+    if piece.flops_per_row < TORCH_FLOPS:
+        return piece.expression(*arrays)
+    # Heavy contractions: torch maps batched pairwise products to (threaded) matrix
+    # products, numpy's einsum does not; its per-call overhead only pays off here.
+    return piece.expression(*arrays, backend="torch")
 
 
 def _group_result(net: CompiledNet, plan: Plan, group, value, codes: dict, n: int):
