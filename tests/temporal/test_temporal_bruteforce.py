@@ -130,3 +130,29 @@ def test_impossible_evidence_is_an_evidence_error():
                          "mastery": ["yes", "no"]})
     with pytest.raises(pgmkit.EvidenceError, match="sequence 'a', step 1"):
         bkt.filter(logs)
+
+
+@pytest.mark.parametrize("name, seed", [("coupled_hmm", 0), ("boltzmann_zipper", 1), ("arhmm", 2)])
+def test_random_parameters_match_unrolled(name, seed):
+    """The same checks with random CPDs, so no special value hides a wrong axis."""
+    from pgmkit.spec.cpd import TableCPD
+
+    base = _model(name).spec
+    rng = np.random.default_rng(seed)
+    rand = lambda shape: TableCPD(rng.dirichlet(np.ones(shape[-1]), size=shape[:-1]))
+    spec = base.with_cpds({v.name: rand(v.cpd.table.shape) for v in base},
+                          initial={v.name: rand(v.initial.table.shape) for v in base
+                                   if v.initial is not None})
+    model = pgmkit.DynamicBayesNet(spec)
+    logs = _logs(model, seed=seed, lengths=(4, 3))
+    smooth, ll = model.smooth(logs), model.log_likelihood(logs)
+    for seq in logs["sequence"].unique():
+        part, rows = _rows(logs, seq)
+        full = evidence_of(spec, rows)
+        assert ll.loc[part.index, "log_likelihood"].sum() == pytest.approx(
+            log_likelihood(spec, len(rows), full), abs=1e-9)
+        for t, idx in enumerate(part.index):
+            for h in spec.latent_names:
+                cols = [f"P({h}={s})" for s in spec[h].states]
+                np.testing.assert_allclose(smooth.loc[idx, cols].to_numpy(float),
+                                           marginal(spec, len(rows), full, (t, h)), atol=1e-9)
