@@ -55,7 +55,8 @@ def wrap(spec: ModelSpec, backend: str | None = None):
 def load(path: str | os.PathLike, backend: str | None = None, fmt: str | None = None):
     """Read a model from YAML, JSON, BIF or XMLBIF and return its facade object.
 
-    A directory saved by a deep model (``model.yaml`` plus weights) loads too.
+    A directory loads too: one saved by a deep model (``model.yaml`` plus weights), or
+    the per-group models of a grouped temporal fit (``groups.yaml`` plus one YAML each).
 
     Examples
     --------
@@ -68,6 +69,12 @@ def load(path: str | os.PathLike, backend: str | None = None, fmt: str | None = 
 
     path = Path(path)
     if path.is_dir():
+        from pgmkit.dynamic_groups import INDEX_FILE
+
+        if (path / INDEX_FILE).is_file():
+            from pgmkit.dynamic_groups import GroupedDynamicBayesNet
+
+            return GroupedDynamicBayesNet.load(path)
         from pgmkit.deep import DeepModel
 
         return DeepModel.load_dir(path)

@@ -62,21 +62,11 @@ def read_logs(path: str, order: str | None):
     return logs
 
 
-def load_temporal(ref: str):
-    """A grouped-model folder, or any model the common loader reads."""
-    from pgmkit.cli.common import load_model
-    from pgmkit.dynamic_groups import INDEX_FILE, GroupedDynamicBayesNet
-
-    if Path(ref).is_dir() and (Path(ref) / INDEX_FILE).is_file():
-        return GroupedDynamicBayesNet.load(ref)
-    return load_model(ref)
-
-
 def _query(args) -> int:
-    from pgmkit.cli.common import emit, write_table
+    from pgmkit.cli.common import emit, load_model, write_table
     from pgmkit.dynamic import TemporalQueries
 
-    model = load_temporal(args.model)
+    model = load_model(args.model)
     if not isinstance(model, TemporalQueries):
         raise UnsupportedError(f"'{args.command}' needs a temporal model; '{args.model}' is a "
                                f"{type(model).__name__}")
