@@ -174,15 +174,27 @@ def test_barren_and_d_separated_variables_are_pruned():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["munin", "link"])
-def test_cost_guard_refuses_huge_networks(name):
-    spec = example_spec(name)
-    leaves = [v.name for v in spec.variables
-              if not any(v.name in [p.name for p in w.parents] for w in spec.variables)]
-    rows = pd.DataFrame({n: [None] for n in leaves[:60]})
-    rows.iloc[0] = [spec[n].states[0] for n in leaves[:60]]
-    with pytest.raises(CostError, match=rf"'{name}'.*GiB.*sampling"):
-        query_batch(spec, [spec.names[0]], rows)
+def test_cost_guard_refuses_link_given_all_its_leaves():
+    # link (724 variables) given a sampled value of each of its 133 leaves: the best
+    # contraction order found needs ~2e9 flops and a 1 GiB table per row.
+    import pgmkit
+
+    spec = example_spec("link")
+    parents = {p.name for v in spec.variables for p in v.parents}
+    leaves = [v.name for v in spec.variables if v.name not in parents]
+    rows = pgmkit.model(spec).sample(1, seed=0)[leaves]
+    with pytest.raises(CostError, match=r"'link'.*flops.*GiB.*sampling"):
+        query_batch(spec, [spec.names[len(spec) // 2]], rows)
+
+
+@pytest.mark.slow
+def test_cost_guard_refuses_a_joint_table_too_large_on_munin():
+    # The joint of fourteen munin variables (5 to 21 states each) cannot be held per row.
+    spec = example_spec("munin")
+    wide = [v.name for v in spec.variables if v.card >= 5][:14]
+    rows = pd.DataFrame({spec.names[-1]: [spec[spec.names[-1]].states[0]]})
+    with pytest.raises(CostError, match=r"'munin'.*GiB.*sampling"):
+        query_batch(spec, wide, rows, joint=True)
 
 
 def test_rows_rounded_in_the_file_are_renormalised_so_strategies_agree():

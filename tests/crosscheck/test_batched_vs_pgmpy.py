@@ -155,14 +155,16 @@ def pgmpy_check(name: str, rows: int, n_evidence: int, seed: int = 0,
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
-@pytest.mark.parametrize("name", ["asia", "cancer", "bnlearn:alarm", "child", "insurance"])
+@pytest.mark.parametrize("name", ["asia", "cancer", "earthquake", "survey", "sachs",
+                                  "bnlearn:alarm", "child", "insurance", "water", "hailfinder"])
 def test_matches_pgmpy_on_small_bnlearn_networks(name, strategy):
     assert pgmpy_check(name, rows=12, n_evidence=5, strategy=strategy) <= VS_PGMPY
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("strategy", ["auto", "patterns"])
-@pytest.mark.parametrize("name", ["hepar2", "win95pts", "andes", "pathfinder"])
+@pytest.mark.parametrize("name", ["hepar2", "win95pts", "andes", "pathfinder", "mildew",
+                                  "barley", "diabetes", "pigs", "munin1"])
 def test_matches_pgmpy_on_large_bnlearn_networks(name, strategy):
     assert pgmpy_check(name, rows=6, n_evidence=6, strategy=strategy) <= VS_PGMPY
 

@@ -40,8 +40,8 @@ MAX_ELEMENTS_PER_ROW = 2 ** 27
 CHUNK_ELEMENTS = 2 ** 23
 #: Folded plans costing more per row than this are compared with the unfolded one.
 FOLD_FLOPS = 1e4
-#: Batch size assumed while searching contraction orders (the order is reused for any size).
-PATH_ROWS = 100_000
+#: Rows per chunk for which contraction orders are chosen (reused for any size).
+PATH_ROWS = 1000
 
 
 @functools.singledispatch
@@ -264,24 +264,43 @@ def _equation(subs, outputs) -> str:
 
 
 def _path(net, equation: str, shapes, outputs, batched: bool, max_cost):
-    """Contraction order and its per-row cost (checked against the budget)."""
+    """Contraction order and its per-row cost (checked against the budget).
+
+    Candidates: opt_einsum's search and a variable-elimination order, each searched as
+    if a chunk had few or very many rows (many rows favour summing evidence-free tables
+    first; few favour the smallest intermediates). The one cheapest for a chunk of
+    ``PATH_ROWS`` rows wins.
+    """
     import opt_einsum
 
-    path, info = opt_einsum.contract_path(equation, *shapes, shapes=True, optimize="auto")
-    if len(shapes) > 8:                # compare with a variable-elimination order
-        from pgmkit.backends.batched.order import elimination_path
+    from pgmkit.backends.batched.order import elimination_path
 
-        inputs, output = equation.split("->")
-        inputs = inputs.split(",")
-        sizes = {i: d for s, shape in zip(inputs, shapes) for i, d in zip(s, shape)}
-        ve = elimination_path(inputs, output, sizes)
-        ve_path, ve_info = opt_einsum.contract_path(equation, *shapes, shapes=True,
-                                                    optimize=ve)
-        if ve_info.opt_cost < info.opt_cost:
-            path, info = ve_path, ve_info
+    inputs, output = equation.split("->")
+    inputs = inputs.split(",")
+    row = _symbol(0)
+
+    def sized(rows):
+        return [((rows,) + tuple(sh[1:])) if s[:1] == row else tuple(sh)
+                for s, sh in zip(inputs, shapes)]
+
+    target = sized(PATH_ROWS)
+    best = None
+    for rows in ((1, PATH_ROWS, 100 * PATH_ROWS) if batched else (1,)):
+        trial = sized(rows)
+        candidates = [opt_einsum.contract_path(equation, *trial, shapes=True,
+                                               optimize="auto")[0]]
+        if len(shapes) > 8:
+            sizes = {i: d for s, sh in zip(inputs, trial) for i, d in zip(s, sh)}
+            candidates.append(elimination_path(inputs, output, sizes))
+        for path in candidates:
+            path, info = opt_einsum.contract_path(equation, *target, shapes=True,
+                                                  optimize=list(path))
+            if best is None or info.opt_cost < best[1].opt_cost:
+                best = (path, info)
+    path, info = best
     per = PATH_ROWS if batched else 1
     flops, elements = float(info.opt_cost) / per, float(info.largest_intermediate) / per
-    _check_cost(net, outputs, flops, elements, max_cost)
+    check_cost(net, outputs, flops, elements, max_cost)
     return tuple(path), flops, elements
 
 
@@ -388,12 +407,13 @@ def _constant_tensor(net: CompiledNet, ops, subs, free, max_cost) -> np.ndarray:
         found = net.plans[key] = (np.asarray(opt_einsum.contract(
             equation, *(net.tables[v] for _, v in ops), optimize=path)), flops, elements)
     else:                              # cached under another budget: check this one
-        _check_cost(net, free, found[1], found[2], max_cost)
+        check_cost(net, free, found[1], found[2], max_cost)
     return found[0]
 
 
-def _check_cost(net: CompiledNet, outputs, flops: float, elements: float,
-                max_cost: float | None) -> None:
+def check_cost(net: CompiledNet, outputs, flops: float, elements: float,
+               max_cost: float | None) -> None:
+    """Raise ``CostError`` when a per-row cost exceeds the budget."""
     budget = MAX_FLOPS_PER_ROW if max_cost is None else float(max_cost)
     if flops <= budget and elements <= MAX_ELEMENTS_PER_ROW:
         return

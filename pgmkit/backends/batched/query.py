@@ -13,11 +13,11 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from pgmkit.backends.batched.compile import compile_net
-from pgmkit.backends.batched.evaluate import (MIN_PATTERN_ROWS, chunks, encode, evaluate,
-                                              row_groups_for)
+from pgmkit.backends.batched.compile import check_cost, compile_net
+from pgmkit.backends.batched.evaluate import (MIN_PATTERN_ROWS, RowGroup, chunks, encode,
+                                              evaluate, group_rows, row_groups_for)
 from pgmkit.backends.batched.lookup import MAX_JOINT, joint_size, lookup_batch
-from pgmkit.errors import DataError, EvidenceError, did_you_mean, format_choices
+from pgmkit.errors import CostError, DataError, EvidenceError, did_you_mean, format_choices
 from pgmkit.spec.model import ModelSpec
 
 log = logging.getLogger(__name__)
@@ -109,9 +109,16 @@ def _run(net, codes: np.ndarray, columns: list[int], groups, chunk_size, max_cos
     """
     from tqdm.auto import tqdm
 
-    if strategy == "lookup" or (strategy == "auto" and prune
-                                and joint_size(net, columns, groups) <= MAX_JOINT):
+    for g in groups:                   # the answer itself must fit before anything runs
+        entries = float(np.prod([net.cards[v] for v in g], dtype=float))
+        check_cost(net, g, entries, entries, max_cost)
+    if strategy == "lookup":
         return lookup_batch(net, codes, columns, groups, max_cost)
+    if strategy == "auto" and prune and joint_size(net, columns, groups) <= MAX_JOINT:
+        try:
+            return lookup_batch(net, codes, columns, groups, max_cost)
+        except CostError:  # the joint is small but costly to build (large tables): slice
+            log.debug("joint table too costly; contracting rows with their evidence")
     n = codes.shape[0]
     log_ev = np.empty(n)
     results = [np.empty((n,) + tuple(net.cards[v] for v in g)) for g in groups]
@@ -121,8 +128,8 @@ def _run(net, codes: np.ndarray, columns: list[int], groups, chunk_size, max_cos
                                                                                    MERGE_FLOPS))
     log.debug("%d rows in %d evidence pattern(s)", n, len(row_groups))
     col_of = {c: j for j, c in enumerate(columns)}
-    for rg in tqdm(row_groups, disable=not progress, desc="patterns", leave=False):
-        plan = net.plan(rg.hard, rg.soft, groups, prune=prune, max_cost=max_cost)
+    for rg, plan in tqdm(_planned(net, codes, columns, row_groups, groups, prune, max_cost),
+                         disable=not progress, desc="patterns", leave=False):
         size = min(plan.rows_per_chunk, chunk_size or plan.rows_per_chunk)
         for part in chunks(len(rg.rows), size):
             rows = rg.rows[part]
@@ -132,6 +139,22 @@ def _run(net, codes: np.ndarray, columns: list[int], groups, chunk_size, max_cos
             for out, r in zip(results, res):
                 out[rows] = r
     return log_ev, results
+
+
+def _planned(net, codes, columns, row_groups, groups, prune, max_cost):
+    """Each row group with its plan. A merged group whose likelihood vectors make it too
+    costly (they cannot slice tables as observed values do) is split into its exact
+    patterns instead."""
+    for rg in row_groups:
+        try:
+            yield rg, net.plan(rg.hard, rg.soft, groups, prune=prune, max_cost=max_cost)
+        except CostError:
+            if not rg.soft:
+                raise
+            for exact in group_rows(codes[rg.rows], columns, min_rows=1):
+                rows = rg.rows[exact.rows]
+                yield (RowGroup(rows, exact.hard, ()),
+                       net.plan(exact.hard, (), groups, prune=prune, max_cost=max_cost))
 
 
 def _frame(net, groups, results, log_ev: np.ndarray, index) -> pd.DataFrame:
