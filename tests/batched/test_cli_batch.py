@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import run_cli
+from tests.conftest import run_cli
 
 from pgmkit.api import example_spec
 from pgmkit.backends.batched.query import query_batch

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import brute_joint
+from tests.conftest import brute_joint
 
 from pgmkit.api import example_spec
 from pgmkit.backends.batched import compile as batched_compile

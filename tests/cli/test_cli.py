@@ -87,10 +87,15 @@ def test_check_reports_every_problem(tmp_path):
     (["query", "alarm", "Burglary", "--given", "JohnCalls"], ["expected Var=state"]),
     (["query", "nope.yaml", "A"], ["nope.yaml: no such file"]),
     (["query", "alrm", "A"], ["no example model 'alrm' (did you mean 'alarm'?)"]),
-    (["show", "models/alarm.txt"], ["cannot tell the format"]),
 ])
 def test_user_mistakes_exit_2_with_one_line(args, fragments):
     _assert_clean_error(run_cli(*args), *fragments)
+
+
+def test_unknown_extension(tmp_path):
+    odd = tmp_path / "alarm.txt"
+    odd.write_text("name: x\n")
+    _assert_clean_error(run_cli("show", odd), "cannot tell the format from the extension '.txt'")
 
 
 def test_bad_yaml_and_bad_data(tmp_path):

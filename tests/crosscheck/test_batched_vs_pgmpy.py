@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import brute_joint
+from tests.conftest import brute_joint
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -47,7 +47,7 @@ def posterior(spec, query: str, evidence: dict[str, str] | None = None) -> dict[
 
 
 def test_posterior_helper_matches_full_enumeration():
-    from conftest import brute_joint
+    from tests.conftest import brute_joint
 
     spec = read_spec(ZOO_DIR / "alarm.yaml")
     names, joint = brute_joint(spec)
