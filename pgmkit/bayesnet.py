@@ -288,7 +288,7 @@ class BayesNet(Model):
             return self._new(spec, history)
         if em_options:
             raise DataError(f"options {sorted(em_options)} apply to method='em' only")
-        columns = check_columns(self.spec, data, required=self.spec.names)
+        check_columns(self.spec, data, required=self.spec.names)
         absent = [c for c in self.spec.latent_names]
         if absent:
             raise DataError(f"latent variable(s) {absent} cannot be counted: use method='em'")

@@ -96,3 +96,13 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(path, index=False)
     return path
+
+
+def output_table(frame: pd.DataFrame, args, noun: str = "rows") -> int:
+    """Write ``frame`` to ``args.output`` as CSV (saying so), or print it."""
+    if getattr(args, "output", None):
+        write_table(frame, args.output)
+        print(f"wrote {len(frame)} {noun} to {args.output}")
+    else:
+        emit(frame, args)
+    return 0

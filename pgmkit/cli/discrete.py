@@ -6,7 +6,8 @@ import math
 import tempfile
 from pathlib import Path
 
-from pgmkit.cli.common import emit, load_model, parse_given, read_table, write_table
+from pgmkit.cli.common import (emit, load_model, output_table, parse_given, read_table,
+                               write_table)
 from pgmkit.errors import PgmkitError, UnsupportedError
 
 
@@ -108,13 +109,8 @@ def query(args) -> int:
     if args.batch:
         if args.given:
             raise PgmkitError("--given and --batch do not mix: put the evidence in the CSV")
-        out = m.query_batch(args.variables, read_table(args.batch), joint=args.joint)
-        if args.output:
-            write_table(out, args.output)
-            print(f"wrote {len(out)} rows to {args.output}")
-        else:
-            emit(out, args)
-        return 0
+        return output_table(m.query_batch(args.variables, read_table(args.batch),
+                                          joint=args.joint), args)
     emit(m.query(args.variables, parse_given(args.given)), args)
     return 0
 
@@ -159,12 +155,7 @@ def fit(model, args) -> int:
 def sample(model, args) -> int:
     frame = model.sample(args.n, evidence=parse_given(args.given) or None, seed=args.seed,
                          method=args.method)
-    if args.output:
-        write_table(frame, args.output)
-        print(f"wrote {len(frame)} samples to {args.output}")
-    else:
-        emit(frame, args)
-    return 0
+    return output_table(frame, args, "samples")
 
 
 def demo(args) -> int:

@@ -63,7 +63,7 @@ def read_logs(path: str, order: str | None):
 
 
 def _query(args) -> int:
-    from pgmkit.cli.common import emit, load_model, write_table
+    from pgmkit.cli.common import load_model, output_table
     from pgmkit.dynamic import TemporalQueries
 
     model = load_model(args.model)
@@ -72,13 +72,8 @@ def _query(args) -> int:
                                f"{type(model).__name__}")
     logs = read_logs(args.logs, args.order)
     method = getattr(model, QUERIES[args.query][0])
-    out = method(logs, sequence=args.sequence, order=args.order, groupby=args.groupby)
-    if args.output:
-        write_table(out, args.output)
-        print(f"wrote {len(out)} rows to {args.output}")
-    else:
-        emit(out, args)
-    return 0
+    return output_table(method(logs, sequence=args.sequence, order=args.order,
+                               groupby=args.groupby), args)
 
 
 def fit(model, args) -> int:
@@ -124,19 +119,14 @@ def _save(fitted, output: str, name: str) -> Path:
 
 def sample(model, args) -> int:
     """``pgmkit sample`` for DynamicBayesNet (long-format sequences) and MixtureModel."""
-    from pgmkit.cli.common import emit, write_table
+    from pgmkit.cli.common import output_table
     from pgmkit.mixture import MixtureModel
 
     if isinstance(model, MixtureModel):
         frame = model.sample(args.n, seed=args.seed)
     else:
         frame = model.sample_sequences(args.n, args.length, seed=args.seed)
-    if args.output:
-        write_table(frame, args.output)
-        print(f"wrote {len(frame)} rows to {args.output}")
-    else:
-        emit(frame, args)
-    return 0
+    return output_table(frame, args)
 
 
 def demo(args) -> int:

@@ -455,7 +455,7 @@ def neural(vname: str, body: Mapping, keys: Sequence[str], col: _Collector) -> N
     _unknown_keys(body, keys, "neural block", col, vname)
     family = str(body.get("family", "")) or ""
     if not family:
-        col.add(f"neural block needs 'family' (one of normal, bernoulli, categorical)", vname,
+        col.add("neural block needs 'family' (one of normal, bernoulli, categorical)", vname,
                 line_of(body))
     hidden_raw = body.get("hidden") or []
     if not isinstance(hidden_raw, (list, tuple)):
