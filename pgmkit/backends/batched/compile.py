@@ -13,9 +13,14 @@ subsets can share one contraction). For each pattern the plan
    components of the moral graph once observed variables are removed); a query needs
    only its own piece, the others only contribute their normalising constant to the
    evidence probability,
-3. finds a contraction order per piece with opt_einsum once, estimates its cost
-   (largest intermediate and flops per row), refuses past a budget with ``CostError``,
-   and caches the compiled expression on the network object.
+3. folds the tables no evidence reaches into small constant tensors, computed once
+   (when that is cheaper per row than keeping them apart),
+4. finds a contraction order per piece once (opt_einsum's search or a variable-
+   elimination order, whichever is cheaper), estimates its cost (largest intermediate
+   and flops per row), refuses past a budget with ``CostError``, and caches the
+   compiled expression on the network object.
+
+Tables are float64, renormalised row by row (see ``compile_cpd``).
 """
 from __future__ import annotations
 
@@ -283,21 +288,20 @@ def _path(net, equation: str, shapes, outputs, batched: bool, max_cost):
         return [((rows,) + tuple(sh[1:])) if s[:1] == row else tuple(sh)
                 for s, sh in zip(inputs, shapes)]
 
-    target = sized(PATH_ROWS)
-    best = None
-    for rows in ((1, PATH_ROWS, 100 * PATH_ROWS) if batched else (1,)):
-        trial = sized(rows)
-        candidates = [opt_einsum.contract_path(equation, *trial, shapes=True,
-                                               optimize="auto")[0]]
+    target = sized(PATH_ROWS) if batched else list(shapes)
+    found = []
+    for rows in ((1, PATH_ROWS, 100 * PATH_ROWS) if batched else (None,)):
+        trial = sized(rows) if batched else target
+        found.append(opt_einsum.contract_path(equation, *trial, shapes=True, optimize="auto"))
+        if rows not in (None, PATH_ROWS):  # cost it for the chunk size it will run at
+            found[-1] = opt_einsum.contract_path(equation, *target, shapes=True,
+                                                 optimize=list(found[-1][0]))
         if len(shapes) > 8:
             sizes = {i: d for s, sh in zip(inputs, trial) for i, d in zip(s, sh)}
-            candidates.append(elimination_path(inputs, output, sizes))
-        for path in candidates:
-            path, info = opt_einsum.contract_path(equation, *target, shapes=True,
-                                                  optimize=list(path))
-            if best is None or info.opt_cost < best[1].opt_cost:
-                best = (path, info)
-    path, info = best
+            found.append(opt_einsum.contract_path(
+                equation, *target, shapes=True,
+                optimize=elimination_path(inputs, output, sizes)))
+    path, info = min(found, key=lambda f: f[1].opt_cost)
     per = PATH_ROWS if batched else 1
     flops, elements = float(info.opt_cost) / per, float(info.largest_intermediate) / per
     check_cost(net, outputs, flops, elements, max_cost)
