@@ -229,3 +229,25 @@ def test_log_likelihood_of_wide_rows_on_andes_two_ways():
     single = query_batch(spec, [], df, strategy="patterns", min_pattern_rows=1)["log_evidence"]
     np.testing.assert_allclose(merged, single, rtol=1e-12, atol=0)
     assert (merged < -40).all()
+
+
+def test_predict_naive_bayes_with_integer_columns_and_missing_words():
+    # The closed form: P(class | words) is the prior times the product of P(word | class)
+    # over the observed words only, normalised. Columns hold 0/1 integers (floats once a
+    # NaN is in them), matching the states "0" and "1".
+    spec = example_spec("spam")
+    words = [n for n in spec.names if n != "Spam"]
+    rng = np.random.default_rng(3)
+    data = pd.DataFrame({w: rng.integers(0, 2, 30).astype(float) for w in words})
+    data = data.mask(rng.random(data.shape) < 0.3)
+    out = predict(spec, data, "Spam")
+    prior = spec["Spam"].cpd.table
+    for i, row in data.iterrows():
+        post = prior.copy()
+        for w in words:
+            if row[w] == row[w]:
+                post = post * spec[w].cpd.table[:, int(row[w])]
+        post = post / post.sum()
+        np.testing.assert_allclose(out.loc[i, ["Spam=ham", "Spam=spam"]].to_numpy(float), post,
+                                   atol=1e-14, rtol=0)
+        assert out.loc[i, "Spam"] == spec["Spam"].states[int(post.argmax())]
