@@ -22,7 +22,7 @@ def forward(spec: ModelSpec, n: int, rng: np.random.Generator,
     logw = np.zeros(n)
     for name in spec.topological_order():
         var = spec[name]
-        table = var.cpd.table
+        table = var.cpd.probabilities
         index = tuple(codes[p.name] for p in var.parents)
         rows = table[index] if index else np.broadcast_to(table, (n, var.card))
         if name in clamp:
@@ -43,5 +43,5 @@ def log_prob(spec: ModelSpec, codes: np.ndarray, columns: list[str]) -> np.ndarr
     with np.errstate(divide="ignore"):
         for var in spec.variables:
             index = tuple(col[p.name] for p in var.parents) + (col[var.name],)
-            total += np.log(var.cpd.table[index])
+            total += np.log(var.cpd.probabilities[index])
     return total

@@ -30,7 +30,7 @@ def _factors(spec: ModelSpec, evidence: dict[str, int]) -> list[_Factor]:
     with np.errstate(divide="ignore"):
         for v in spec.variables:
             names = [p.name for p in v.parents] + [v.name]
-            logp = np.log(v.cpd.table)
+            logp = np.log(v.cpd.probabilities)
             index = tuple(evidence.get(n, slice(None)) for n in names)
             out.append(_Factor(tuple(n for n in names if n not in evidence), logp[index]))
     return out

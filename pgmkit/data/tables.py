@@ -46,40 +46,41 @@ def check_columns(spec: ModelSpec, df: pd.DataFrame, columns: Sequence[str] | No
     return columns
 
 
-def _as_strings(col: pd.Series) -> pd.Series:
-    """State labels as strings; integral floats (ints with NaN) become their digits."""
-    if pd.api.types.is_bool_dtype(col):
-        raise DataError(f"column '{col.name}' holds booleans; write its states as text "
+def _label(value, name: str) -> str:
+    """One distinct cell value as state text: integral numbers become their digits."""
+    if isinstance(value, (bool, np.bool_)):
+        raise DataError(f"column '{name}' holds booleans; write its states as text "
                         "(e.g. 'yes'/'no') or as 0/1")
-    if pd.api.types.is_float_dtype(col):
-        vals = col.to_numpy(dtype=float)
-        ok = np.isnan(vals) | (vals == np.round(vals))
-        out = pd.Series(np.where(np.isnan(vals), None, vals.astype(object)), index=col.index,
-                        dtype=object)
-        if ok.all():
-            out[~np.isnan(vals)] = vals[~np.isnan(vals)].astype(np.int64).astype(str)
-        else:
-            out[~np.isnan(vals)] = vals[~np.isnan(vals)].astype(str)
-        return out
-    if pd.api.types.is_integer_dtype(col):
-        return col.astype(str)
-    return col.astype(object).where(col.notna(), None).map(lambda v: v if v is None else str(v))
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    return str(value)
 
 
 def encode_column(spec: ModelSpec, col: pd.Series, name: str | None = None) -> np.ndarray:
-    """Codes of one column: state index, or ``MISSING`` (-1) where the cell is NaN."""
+    """Codes of one column: state index, or ``MISSING`` (-1) where the cell is NaN.
+
+    The column is factorized first, so only its distinct values are turned into text
+    and looked up: a hash per cell, whatever the dtype.
+    """
     name = name or str(col.name)
     states = spec[name].states
-    labels = _as_strings(col)
-    codes = pd.Categorical(labels, categories=list(states)).codes.astype(np.int64)
-    bad = (codes == MISSING) & labels.notna().to_numpy()
+    if pd.api.types.is_bool_dtype(col):
+        raise DataError(f"column '{name}' holds booleans; write its states as text "
+                        "(e.g. 'yes'/'no') or as 0/1")
+    seen, uniques = pd.factorize(col.to_numpy(dtype=object) if col.dtype == object else col)
+    labels = [_label(u, name) for u in uniques]
+    where = {s: i for i, s in enumerate(states)}
+    lookup = np.array([where.get(label, -2) for label in labels] + [MISSING], dtype=np.int64)
+    codes = lookup[seen]  # factorize marks NaN as -1, and lookup[-1] is MISSING
+    bad = codes == -2
     if bad.any():
-        wrong = pd.unique(labels[bad])
+        wrong = [labels[i] for i in np.unique(seen[bad])]
         first = col.index[np.flatnonzero(bad)[0]]
-        hint = did_you_mean(str(wrong[0]), states)
         raise DataError(f"column '{name}' has value(s) {format_choices(wrong, 5)} that are not "
-                        f"states of '{name}' (first at row {first}){hint}; states are "
-                        f"{list(states)}")
+                        f"states of '{name}' (first at row {first})"
+                        f"{did_you_mean(wrong[0], states)}; states are {list(states)}")
     return codes
 
 

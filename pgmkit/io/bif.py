@@ -164,7 +164,7 @@ def write(spec: ModelSpec, fmt: str) -> str:
 
     from pgmkit.backends.pgmpy.compile import compile_model
 
-    model = compile_model(spec)
+    model = compile_model(spec, as_written=True)
     _check_names(spec, fmt)
     writer = BIFWriter(model) if fmt == "bif" else XMLBIFWriter(model)
     return str(writer)

@@ -6,6 +6,7 @@ compares values exactly, which is what makes ``load(save(m)) == m`` a real check
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Union
 
 import numpy as np
@@ -53,6 +54,19 @@ class TableCPD:
     def rows(self) -> np.ndarray:
         """The table as a 2-D array: one row per parent assignment, C order."""
         return self.table.reshape(-1, self.table.shape[-1])
+
+    @cached_property
+    def probabilities(self) -> np.ndarray:
+        """The table with each row divided by its sum: what every engine computes with.
+
+        Files round their numbers (bnlearn's rows sum to 1 +- 3e-7, within validation's
+        tolerance); engines that prune or sum out variables differently agree to
+        rounding error only on rows that sum to exactly 1. The spec keeps the numbers
+        as written, so saving round-trips them.
+        """
+        table = self.table / self.table.sum(axis=-1, keepdims=True)
+        table.setflags(write=False)
+        return table
 
     def num_parameters(self) -> int:
         return int(self.rows().shape[0] * (self.table.shape[-1] - 1))

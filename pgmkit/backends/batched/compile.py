@@ -57,12 +57,9 @@ def compile_cpd(cpd, spec: ModelSpec, var: Variable) -> np.ndarray:
 
 @compile_cpd.register
 def _(cpd: TableCPD, spec: ModelSpec, var: Variable) -> np.ndarray:
-    # Rows are renormalised: files round probabilities (bnlearn's alarm has rows summing
-    # to 1 +- 1e-7, which validation accepts), and only for rows that sum to exactly 1
-    # does summing out an unobserved variable give 1, i.e. are answers independent of
-    # how much of the network a strategy prunes.
-    table = np.asarray(cpd.table, dtype=np.float64)
-    return np.ascontiguousarray(table / table.sum(axis=-1, keepdims=True))
+    # Row-normalised (TableCPD.probabilities): summing out an unobserved variable gives
+    # exactly 1, so answers do not depend on how much of the network a strategy prunes.
+    return np.ascontiguousarray(cpd.probabilities)
 
 
 def normalized(spec: ModelSpec) -> ModelSpec:

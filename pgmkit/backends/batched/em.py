@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from pgmkit.backends.batched.compile import CompiledNet
-from pgmkit.backends.batched.evaluate import chunks, encode, operands, row_groups_for
+from pgmkit.backends.batched.evaluate import chunks, operands, row_groups_for
+from pgmkit.data.tables import encode_frame
 from pgmkit.errors import DataError, UnsupportedError, format_choices
 from pgmkit.results import FitHistory
 from pgmkit.spec.cpd import TableCPD
@@ -72,7 +73,7 @@ def fit_em(spec: ModelSpec, df: pd.DataFrame, *, latent: list[str] | None = None
     True
     """
     hidden = _hidden(spec, df, latent)
-    codes = encode(spec, df)
+    codes = encode_frame(spec, df)
     rng = np.random.default_rng(seed)
     starts = [_start(spec, hidden, rng, first=(r == 0)) for r in range(max(1, restarts))]
     net = CompiledNet(spec.with_cpds({v.name: TableCPD(t) for v, t in

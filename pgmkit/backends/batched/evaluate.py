@@ -29,35 +29,6 @@ class RowGroup:
     soft: tuple[int, ...]
 
 
-def encode(spec, df) -> np.ndarray:
-    """State codes of ``df`` (``-1`` = NaN), as :func:`pgmkit.data.tables.encode_frame`.
-
-    Text columns whose every value is a state take a hash lookup (a few ns per cell);
-    anything else (numbers, unknown states) goes through ``encode_frame``'s column
-    encoder, which also words the errors.
-    """
-    import pandas as pd
-
-    from pgmkit.data.tables import check_columns, check_frame, encode_column
-
-    check_frame(df)
-    columns = check_columns(spec, df)
-    out = np.empty((len(df), len(columns)), dtype=np.int64)
-    for j, c in enumerate(columns):
-        col = df[c]
-        if pd.api.types.is_string_dtype(col.dtype) or col.dtype == object:
-            seen, uniques = pd.factorize(col.to_numpy(dtype=object))
-            where = {s: i for i, s in enumerate(spec[c].states)}
-            lookup = np.array([where.get(u, -2) if isinstance(u, str) else -2
-                               for u in uniques] + [-1], dtype=np.int64)
-            codes = lookup[seen]               # factorize marks NaN as -1: lookup[-1] = -1
-            if not (codes == -2).any():
-                out[:, j] = codes
-                continue
-        out[:, j] = encode_column(spec, col, c)
-    return out
-
-
 def group_rows(codes: np.ndarray, columns: list[int],
                min_rows: int = MIN_PATTERN_ROWS) -> list[RowGroup]:
     """Group rows by which columns they observe; merge the rare patterns.

@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 
 from pgmkit.backends.batched.compile import check_cost, compile_net
-from pgmkit.backends.batched.evaluate import (MIN_PATTERN_ROWS, RowGroup, chunks, encode,
-                                              evaluate, group_rows, row_groups_for)
+from pgmkit.backends.batched.evaluate import (MIN_PATTERN_ROWS, RowGroup, chunks, evaluate,
+                                              group_rows, row_groups_for)
 from pgmkit.backends.batched.lookup import MAX_JOINT, joint_size, lookup_batch
+from pgmkit.data.tables import encode_frame
 from pgmkit.errors import CostError, DataError, EvidenceError, did_you_mean, format_choices
 from pgmkit.spec.model import ModelSpec
 
@@ -80,7 +81,7 @@ def query_batch(spec: ModelSpec, variables: Sequence[str] | str, evidence: pd.Da
     variables = [variables] if isinstance(variables, str) else list(variables)
     net = compile_net(spec)
     query = _query_ids(net, variables)
-    codes = encode(spec, evidence)
+    codes = encode_frame(spec, evidence)
     columns = [net.index[c] for c in evidence.columns]
     groups = [tuple(query)] if joint else [(v,) for v in query]
     if strategy not in STRATEGIES:
@@ -182,7 +183,7 @@ def log_likelihood_rows(spec: ModelSpec, df: pd.DataFrame, *, chunk_size: int | 
     0.001
     """
     net = compile_net(spec)
-    codes = encode(spec, df)
+    codes = encode_frame(spec, df)
     log_ev, _ = _run(net, codes, [net.index[c] for c in df.columns], [], chunk_size,
                      max_cost, False)
     return log_ev

@@ -10,32 +10,33 @@ from pgmkit.spec.model import ModelSpec, Variable
 
 
 @singledispatch
-def compile_cpd(cpd, spec: ModelSpec, var: Variable):
+def compile_cpd(cpd, spec: ModelSpec, var: Variable, as_written: bool = False):
     raise UnsupportedError(f"backend 'pgmpy' cannot compile {type(cpd).__name__} for node "
                            f"'{var.name}'; use 'pyro'")
 
 
 @compile_cpd.register
-def _(cpd: TableCPD, spec: ModelSpec, var: Variable):
+def _(cpd: TableCPD, spec: ModelSpec, var: Variable, as_written: bool = False):
     from pgmpy.factors.discrete import TabularCPD
 
     parents = [p.name for p in var.parents]
     state_names = {var.name: list(var.states)}
     state_names.update({p: list(spec[p].states) for p in parents})
-    return TabularCPD(var.name, var.card, cpd.rows().T.copy(), evidence=parents or None,
+    rows = (cpd.table if as_written else cpd.probabilities).reshape(-1, var.card)
+    return TabularCPD(var.name, var.card, rows.T.copy(), evidence=parents or None,
                       evidence_card=[spec[p].card for p in parents] or None,
                       state_names=state_names)
 
 
 @compile_cpd.register
-def _(cpd: NeuralCPD, spec: ModelSpec, var: Variable):
+def _(cpd: NeuralCPD, spec: ModelSpec, var: Variable, as_written: bool = False):
     raise UnsupportedError(f"backend 'pgmpy' cannot compile NeuralCPD for node '{var.name}'; "
                            "use 'pyro'")
 
 
 @compile_cpd.register(NormalCPD)
 @compile_cpd.register(LinearGaussianCPD)
-def _(cpd, spec: ModelSpec, var: Variable):
+def _(cpd, spec: ModelSpec, var: Variable, as_written: bool = False):
     raise UnsupportedError(f"backend 'pgmpy' compiles discrete networks only; '{var.name}' has "
                            f"a {cpd.kind} CPD: use 'pyro'")
 
@@ -44,8 +45,12 @@ SUPPORTED = frozenset(t for t in compile_cpd.registry if t is not object) - {
     NeuralCPD, NormalCPD, LinearGaussianCPD}
 
 
-def compile_model(spec: ModelSpec):
-    """Build a pgmpy ``DiscreteBayesianNetwork`` holding every CPD of ``spec``."""
+def compile_model(spec: ModelSpec, as_written: bool = False):
+    """Build a pgmpy ``DiscreteBayesianNetwork`` holding every CPD of ``spec``.
+
+    Inference uses row-normalised tables (``TableCPD.probabilities``); writers pass
+    ``as_written=True`` so a saved file holds exactly the spec's numbers.
+    """
     from pgmpy.models import DiscreteBayesianNetwork
 
     if spec.temporal:
@@ -61,5 +66,5 @@ def compile_model(spec: ModelSpec):
     model.name = spec.name
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model.add_cpds(*(compile_cpd(v.cpd, spec, v) for v in spec.variables))
+        model.add_cpds(*(compile_cpd(v.cpd, spec, v, as_written) for v in spec.variables))
     return model
