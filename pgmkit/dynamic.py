@@ -12,21 +12,8 @@ import numpy as np
 
 from pgmkit.base import Model
 from pgmkit.errors import DataError, UnsupportedError, did_you_mean, format_choices
+from pgmkit.backends.pomegranate.kernel import single_threaded  # torch-free at import
 from pgmkit.results import FitHistory
-
-
-def _single(fn):
-    """Run a query single-threaded (see ``kernel.few_threads``) without importing torch here."""
-    import functools
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        from pgmkit.backends.pomegranate.kernel import few_threads
-
-        with few_threads(1):
-            return fn(*args, **kwargs)
-
-    return wrapper
 
 
 class TemporalQueries:
@@ -55,7 +42,7 @@ class TemporalQueries:
         """``p(latent_t | all events of the sequence)`` per event: columns ``P(var=state)``."""
         return self._posterior(logs, sequence, order, groupby, smooth=True)
 
-    @_single
+    @single_threaded
     def viterbi(self, logs, sequence: str = "sequence", order: str = "step",
                 groupby: str | None = None):
         """The most probable joint path of the latent variables: one column per latent
@@ -69,7 +56,7 @@ class TemporalQueries:
         cols["path_log_probability"] = score[batch.seq_of_event]
         return _frame(logs, batch, cols, sequence, order, groupby)
 
-    @_single
+    @single_threaded
     def predict_next(self, logs, sequence: str = "sequence", order: str = "step",
                      groupby: str | None = None):
         """For each event, the distribution of its observed variables given the events
@@ -88,7 +75,7 @@ class TemporalQueries:
                              for i in range(arr.shape[1])})
         return _frame(logs, batch, cols, sequence, order, groupby)
 
-    @_single
+    @single_threaded
     def log_likelihood(self, logs, sequence: str = "sequence", order: str = "step",
                        groupby: str | None = None):
         """Per event, ``log p(event_t | events 1..t-1)`` in column ``log_likelihood``; the
@@ -97,7 +84,7 @@ class TemporalQueries:
         return _frame(logs, batch, {"log_likelihood": bound.forward().log_c.numpy()},
                       sequence, order, groupby)
 
-    @_single
+    @single_threaded
     def _posterior(self, logs, sequence, order, groupby, smooth: bool):
         from pgmkit.backends.pomegranate import inference
 

@@ -148,11 +148,7 @@ class Program(nn.Module):
             for name, net in zip(self.guide_order, self.guide_nets):
                 if name in data:
                     continue
-                missing = [g for g in net.inputs if g not in values]
-                if missing:
-                    raise DataError(f"the guide for '{name}' conditions on {missing}, which the "
-                                    f"data does not give; received columns {sorted(data)}")
-                fn = net(*[values[g] for g in net.inputs])
+                fn = net(*guide_inputs(name, net, values, data))
                 infer = {"enumerate": "parallel"} if self.spec[name].is_discrete else {}
                 with self._scale(name, beta):
                     values[name] = pyro.sample(name, fn, infer=infer)
@@ -191,3 +187,12 @@ def _guide_order(spec: ModelSpec, guides: Mapping[str, NeuralCPD]) -> tuple[str,
         order += ready
         pending = [n for n in pending if n not in ready]
     return tuple(order)
+
+
+def guide_inputs(name: str, net, values: Mapping, data: Mapping) -> list:
+    """The tensors the guide network of ``name`` conditions on; DataError if any is absent."""
+    missing = [g for g in net.inputs if g not in values]
+    if missing:
+        raise DataError(f"the guide for '{name}' conditions on {missing}, which the data does "
+                        f"not give; received columns {sorted(data)}")
+    return [values[g] for g in net.inputs]

@@ -5,7 +5,7 @@ from typing import Mapping
 
 import torch
 
-from pgmkit.backends.pyro.compile import Program
+from pgmkit.backends.pyro.compile import Program, guide_inputs
 
 
 def _trace(fn, *args, **kwargs):
@@ -40,18 +40,14 @@ def codes(program: Program, data: Mapping[str, torch.Tensor]):
 
     Returns ``{latent: mean or class probabilities}`` and ``{latent: code}``.
     """
-    from pgmkit.errors import DataError
 
     values, summary, codes = dict(data), {}, {}
     for name, net in zip(program.guide_order, program.guide_nets):
         if name in data:
             continue
-        missing = [g for g in net.inputs if g not in values]
-        if missing:
-            raise DataError(f"the guide for '{name}' conditions on {missing}, which the data "
-                            f"does not give; received {sorted(data)}")
+        inputs = guide_inputs(name, net, values, data)
         with torch.no_grad():
-            fn = net(*[values[g] for g in net.inputs])
+            fn = net(*inputs)
         if program.spec[name].is_discrete:
             summary[name], codes[name] = fn.probs, fn.probs.argmax(-1)
         else:
