@@ -31,7 +31,7 @@ def facade_for(spec: ModelSpec, backend: str | None = None):
         from pgmkit.deep import DeepModel
 
         return DeepModel
-    if spec.is_discrete and not spec.guide:
+    if spec.is_discrete and not spec.has_neural:
         from pgmkit.bayesnet import BayesNet
 
         return BayesNet

@@ -28,3 +28,18 @@ def test_engine_is_imported_when_a_model_is_queried():
     assert "pgmpy" in loaded
     # pgmpy 1.1 imports torch and pyro itself; pgmkit must not add pomegranate.
     assert "pomegranate" not in loaded
+
+
+def test_the_spec_picks_the_model_class():
+    import pgmkit
+
+    discrete_neural = pgmkit.model({"variables": {
+        "a": {"states": ["x", "y"], "cpd": [0.5, 0.5]},
+        "b": {"states": ["u", "v"], "parents": ["a"],
+              "cpd": {"neural": {"family": "categorical", "hidden": [4]}}}}})
+    assert type(discrete_neural).__name__ == "DeepModel"
+    assert type(pgmkit.example("alarm")).__name__ == "BayesNet"
+    assert type(pgmkit.example("bkt")).__name__ == "DynamicBayesNet"
+    assert type(pgmkit.example("gmm")).__name__ == "MixtureModel"
+    assert type(pgmkit.example("gmm", backend="pyro")).__name__ == "DeepModel"
+    assert type(pgmkit.example("vae")).__name__ == "DeepModel"
