@@ -3,6 +3,7 @@ show, check, query, map, convert, and fit/sample/demo for BayesNet."""
 from __future__ import annotations
 
 import math
+import sys
 import tempfile
 from pathlib import Path
 
@@ -91,7 +92,7 @@ def check(args) -> int:
             print(f"{ref}: ok ({len(spec)} variables)")
         except PgmkitError as exc:
             bad += 1
-            print(f"pgmkit: error: {exc}", file=__import__("sys").stderr)
+            print(f"pgmkit: error: {exc}", file=sys.stderr)
     return 2 if bad else 0
 
 
