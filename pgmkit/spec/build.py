@@ -171,20 +171,3 @@ def _guide(raw, col: Collector, line) -> dict[str, NeuralCPD]:
             continue
         out[name] = neural(name, body["neural"], GUIDE_KEYS, col)
     return out
-
-
-def cpd_from_python(spec_vars: Mapping[str, Variable], var: Variable, raw, initial: bool = False):
-    """Parse a CPD given in Python (any YAML form, or a numpy array) for ``var``.
-
-    Raises ``SpecError`` with every problem found.
-    """
-    col = Collector(None)
-    refs = [p for p in var.parents if not initial or p.lag == 0]
-    missing = [p.name for p in refs if p.name not in spec_vars]
-    if missing:
-        raise SpecError(Problem(f"unknown parent(s) {missing}", var.name))
-    cpd = parse_cpd(var, raw, [(p, spec_vars[p.name].domain) for p in refs], col)
-    if col.items:
-        raise SpecError(col.items)
-    return cpd
-

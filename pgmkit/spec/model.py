@@ -10,7 +10,7 @@ from types import MappingProxyType
 from typing import Iterator, Mapping, Union
 
 from pgmkit.errors import SpecError, did_you_mean
-from pgmkit.spec.cpd import CPD, NeuralCPD, TableCPD
+from pgmkit.spec.cpd import CPD, NeuralCPD
 
 
 @dataclass(frozen=True)
@@ -241,12 +241,3 @@ class ModelSpec:
 
     def replace(self, **changes) -> "ModelSpec":
         return replace(self, **changes)
-
-
-def table_axes(spec: ModelSpec, var: Variable) -> list[int]:
-    """Cardinalities of a table CPD's axes: one per parent, then the child's."""
-    return [spec[p.name].card for p in var.parents] + [var.card]
-
-
-def is_table(cpd) -> bool:
-    return isinstance(cpd, TableCPD)

@@ -157,3 +157,11 @@ def test_pgmpy_and_batched_answers_agree_on_a_file_with_rounded_rows():
             assert abs(batch.loc[i, f"LVFAILURE={state}"] - single[state]) < 1e-12
     sums = np.concatenate([v.cpd.rows().sum(axis=1) for v in bn.spec.variables])
     assert np.abs(sums - 1).max() > 1e-9  # the file really is rounded
+
+
+def test_distribution_helpers(alarm):
+    joint = alarm.query(["Burglary", "Alarm"], {"JohnCalls": "yes", "MaryCalls": "yes"})
+    single = alarm.query("Burglary", {"JohnCalls": "yes", "MaryCalls": "yes"})
+    np.testing.assert_allclose(joint.marginal("Burglary").values, single.values, atol=1e-12)
+    assert single.argmax() == "no"
+    assert joint.argmax() == max(joint.to_dict(), key=joint.to_dict().get)
