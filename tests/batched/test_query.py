@@ -140,6 +140,8 @@ def test_errors_name_the_culprit():
         query_batch(ALARM, ["Burglar"], pd.DataFrame({"Alarm": ["yes"]}))
     with pytest.raises(DataError, match="Burglar"):
         predict(ALARM, pd.DataFrame({"Alarm": ["yes"]}), "Burglar")
+    with pytest.raises(EvidenceError, match="'merge'.*did you mean 'merged'"):
+        query_batch(ALARM, ["Burglary"], pd.DataFrame({"Alarm": ["yes"]}), strategy="merge")
 
 
 def test_cost_guard_names_the_cost_and_points_to_sampling():

@@ -78,14 +78,16 @@ def query_batch(spec: ModelSpec, variables: Sequence[str] | str, evidence: pd.Da
     >>> round(float(out.loc[0, "Burglary=yes"]), 4)
     0.2842
     """
+    if strategy not in STRATEGIES:
+        raise EvidenceError(f"unknown strategy {strategy!r}"
+                            f"{did_you_mean(str(strategy), STRATEGIES)}; expected one of "
+                            f"{list(STRATEGIES)}")
     variables = [variables] if isinstance(variables, str) else list(variables)
     net = compile_net(spec)
     query = _query_ids(net, variables)
     codes = encode_frame(spec, evidence)
     columns = [net.index[c] for c in evidence.columns]
     groups = [tuple(query)] if joint else [(v,) for v in query]
-    if strategy not in STRATEGIES:
-        raise ValueError(f"strategy must be one of {STRATEGIES}; received {strategy!r}")
     log_ev, results = _run(net, codes, columns, groups, chunk_size, max_cost, progress,
                            min_pattern_rows, strategy=strategy)
     return _frame(net, groups, results, log_ev, evidence.index)
