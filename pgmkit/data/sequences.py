@@ -54,10 +54,6 @@ class SequenceBatch:
             np.zeros(0, dtype=np.int64)
 
     @property
-    def group_of_event(self) -> np.ndarray:
-        return self.group_codes[self.seq_of_event]
-
-    @property
     def time_of_event(self) -> np.ndarray:
         return np.repeat(np.arange(len(self.batch_sizes)), self.batch_sizes)
 
@@ -73,7 +69,7 @@ def real_columns(name: str, shape: tuple[int, ...]) -> list[str]:
     return [name] if size == 1 and len(shape) <= 1 else [f"{name}[{i}]" for i in range(size)]
 
 
-def encode_states(values, states: Sequence[str], what: str):
+def encode_states(values, states: Sequence[str]):
     """Integer codes of ``values`` against ``states`` (-1 for missing) and the bad positions.
 
     Integer-valued numbers match states written as digits (``1`` and ``1.0`` match
@@ -100,7 +96,7 @@ def encode_states(values, states: Sequence[str], what: str):
     return codes, bad
 
 
-def _check_columns(df, needed: Sequence[str], optional_ok: Sequence[str]) -> None:
+def _check_columns(df, needed: Sequence[str]) -> None:
     cols = [str(c) for c in df.columns]
     for c in needed:
         if c not in cols:
@@ -138,7 +134,7 @@ def pack_logs(spec: ModelSpec, logs, sequence: str, order: str | None,
     for name in require:
         v = spec[name]
         needed += [name] if v.is_discrete else real_columns(name, v.domain.shape)
-    _check_columns(logs, needed, ())
+    _check_columns(logs, needed)
     for key in keys:
         if logs[key].isna().any():
             pos = int(np.flatnonzero(logs[key].isna().to_numpy())[0])
@@ -211,7 +207,7 @@ def _pack(spec, logs, sort, seq_code, seq_labels, group_codes, groups, order_val
         if not all(c in logs.columns for c in cols):
             continue
         if v.is_discrete:
-            c, bad = encode_states(logs[v.name].to_numpy(), v.states, v.name)
+            c, bad = encode_states(logs[v.name].to_numpy(), v.states)
             if len(bad):
                 r = int(bad[0])
                 raise DataError(
