@@ -288,10 +288,12 @@ class BayesNet(Model):
             return self._new(spec, history)
         if em_options:
             raise DataError(f"options {sorted(em_options)} apply to method='em' only")
+        # Before the column check: a latent variable has no column by design, and the
+        # remedy is EM, not adding the column.
+        if self.spec.latent_names:
+            raise DataError(f"latent variable(s) {list(self.spec.latent_names)} cannot be "
+                            "counted: use method='em'")
         check_columns(self.spec, data, required=self.spec.names)
-        absent = [c for c in self.spec.latent_names]
-        if absent:
-            raise DataError(f"latent variable(s) {absent} cannot be counted: use method='em'")
         codes = encode_frame(self.spec, data, self.spec.names, allow_missing=False,
                              missing_hint=": method='mle'/'bayes' need complete rows; "
                                           "method='em' marginalizes missing cells")

@@ -165,3 +165,12 @@ def test_distribution_helpers(alarm):
     np.testing.assert_allclose(joint.marginal("Burglary").values, single.values, atol=1e-12)
     assert single.argmax() == "no"
     assert joint.argmax() == max(joint.to_dict(), key=joint.to_dict().get)
+
+
+def test_counting_fit_points_latent_variables_to_em():
+    spec = {"name": "latent_class", "variables": {
+        "Z": {"states": ["a", "b"], "latent": True, "cpd": [0.5, 0.5]},
+        "X": {"states": ["0", "1"], "parents": ["Z"], "cpd": {"a": [0.9, 0.1], "b": [0.2, 0.8]}},
+    }}
+    with pytest.raises(pgmkit.DataError, match=r"latent variable\(s\) \['Z'\].*method='em'"):
+        pgmkit.model(spec).fit(pd.DataFrame({"X": ["0", "1"]}))
