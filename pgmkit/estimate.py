@@ -43,7 +43,7 @@ def pseudo_counts(spec: ModelSpec, name: str, prior: str, strength: float) -> np
     raise DataError(f"unknown prior '{prior}'; expected one of {list(PRIORS)}")
 
 
-def normalize_rows(counts: np.ndarray, name: str, fallback: np.ndarray | None = None
+def normalize_rows(counts: np.ndarray, fallback: np.ndarray | None = None
                    ) -> tuple[np.ndarray, int]:
     """Rows scaled to sum to 1. A row with no data keeps ``fallback`` (or uniform)."""
     totals = counts.sum(axis=-1, keepdims=True)
@@ -65,7 +65,7 @@ def fit_tables(spec: ModelSpec, codes: np.ndarray, columns: list[str], method: s
         if method == "bayes":
             counts = counts + pseudo_counts(spec, var.name, prior, strength)
         old = var.cpd.table if var.cpd is not None else None
-        table, empty = normalize_rows(counts, var.name, old)
+        table, empty = normalize_rows(counts, old)
         if empty:
             unseen[var.name] = empty
         cpds[var.name] = TableCPD(table)

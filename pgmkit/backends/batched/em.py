@@ -18,6 +18,7 @@ from pgmkit.backends.batched.compile import CompiledNet
 from pgmkit.backends.batched.evaluate import chunks, operands, row_groups_for
 from pgmkit.data.tables import encode_frame
 from pgmkit.errors import DataError, UnsupportedError, format_choices
+from pgmkit.estimate import normalize_rows
 from pgmkit.results import FitHistory
 from pgmkit.spec.cpd import TableCPD
 from pgmkit.spec.model import ModelSpec
@@ -225,11 +226,4 @@ def _chunk_loglik(net: CompiledNet, plan, sub: dict, n: int, table):
 
 def m_step(tables, counts, pseudo: float) -> list[np.ndarray]:
     """Normalised expected counts; a parent row with no counts keeps its old values."""
-    out = []
-    for t, c in zip(tables, counts):
-        c = c + pseudo
-        total = c.sum(axis=-1, keepdims=True)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            new = np.where(total > 0, c / total, t)
-        out.append(new)
-    return out
+    return [normalize_rows(c + pseudo, fallback=t)[0] for t, c in zip(tables, counts)]
