@@ -56,9 +56,6 @@ def _(cpd: LinearGaussianCPD, var: Variable) -> str:
                            f"'{var.name}' (real parents); use 'pyro'")
 
 
-SUPPORTED = frozenset({TableCPD, NormalCPD})
-
-
 @dataclass(frozen=True, eq=False)
 class Layout:
     """Which variables form the product state, which are emission leaves."""
@@ -79,9 +76,6 @@ class Layout:
     def state_index(self, name: str) -> np.ndarray:
         """The state of ``name`` in each product state, shape ``(K,)``."""
         return np.unravel_index(np.arange(self.K), self.cards)[self.axis(name)]
-
-    def lagged(self, name: str) -> bool:
-        return bool(self.spec[name].lagged_parents)
 
 
 def layout_of(spec: ModelSpec) -> Layout:
@@ -142,10 +136,6 @@ class Params:
         return self.take(np.arange(self.G))
 
 
-def _size(var: Variable) -> int:
-    return int(np.prod(var.domain.shape)) if var.domain.shape else 1
-
-
 def params_from_specs(layout: Layout, specs: Sequence[ModelSpec]) -> Params:
     """Stack the CPDs of one spec per group (all with ``layout``'s structure)."""
     out = Params()
@@ -158,16 +148,15 @@ def params_from_specs(layout: Layout, specs: Sequence[ModelSpec]) -> Params:
             if v.name in layout.state and v.lagged_parents and all(x.initial is not None for x in vs):
                 out.initial[v.name] = np.stack([x.initial.table for x in vs])
         else:
-            shape = tuple(layout.spec[p].card for p in v.parent_names) + (_size(v),)
+            shape = tuple(layout.spec[p].card for p in v.parent_names) + (v.domain.size,)
             out.loc[v.name] = np.stack([x.cpd.loc.reshape(shape) for x in vs])
             out.scale[v.name] = np.stack([x.cpd.scale.reshape(shape) for x in vs])
     return out
 
 
-def spec_for_group(layout: Layout, params: Params, g: int, template: ModelSpec | None = None
-                   ) -> ModelSpec:
+def spec_for_group(layout: Layout, params: Params, g: int) -> ModelSpec:
     """The spec of group ``g`` with its learned CPDs written back."""
-    spec = template or layout.spec
+    spec = layout.spec
     cpds, initial = {}, {}
     for v in spec.variables:
         if v.is_discrete and v.name in params.tables:

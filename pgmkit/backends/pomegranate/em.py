@@ -156,7 +156,7 @@ def random_params(layout: Layout, free: Params, g_count: int, batch, rng) -> Par
         v = layout.spec[name]
         pshape = tuple(layout.spec[p].card for p in v.parent_names)
         x = batch.reals.get(name)
-        size = int(np.prod(v.domain.shape)) if v.domain.shape else 1
+        size = v.domain.size
         if x is None or not np.isfinite(x).any():
             x = np.zeros((1, size))
         rows = x[np.isfinite(x).all(axis=1)] if np.isfinite(x).all(axis=1).any() else np.nan_to_num(x)
