@@ -56,10 +56,14 @@ class GroupedDynamicBayesNet(TemporalQueries, Mapping):
 
     # -- mapping ------------------------------------------------------------------------
     def __getitem__(self, group) -> DynamicBayesNet:
+        return self.models[self._key(group)]
+
+    def _key(self, group):
+        """The fitted label ``group`` names (a label read back as text matches too)."""
         key = group if group in self.models else self._by_text.get(str(group))
         if key is None:
             raise unknown_group(group, self.models)
-        return self.models[key]
+        return key
 
     def __iter__(self) -> Iterator:
         return iter(self.models)
@@ -82,16 +86,11 @@ class GroupedDynamicBayesNet(TemporalQueries, Mapping):
         groupby = groupby or self.groupby
         logs = read_logs(logs)
         batch = pack_logs(self.spec, logs, sequence, order, groupby)
-        keys = list(self.models)
         if self._stacked is None:
             self._stacked = params_from_specs(self.layout, [m.spec for m in self.models.values()])
-        index = []
-        for label in batch.groups:
-            key = label if label in self.models else self._by_text.get(str(label))
-            if key is None:
-                raise unknown_group(label, self.models)
-            index.append(keys.index(key))
-        return logs, batch, bind(self.layout, self._stacked.take(np.asarray(index)), batch)
+        position = {key: i for i, key in enumerate(self.models)}
+        index = np.asarray([position[self._key(label)] for label in batch.groups])
+        return logs, batch, bind(self.layout, self._stacked.take(index), batch)
 
     def sample_sequences(self, n: int, length: int, seed: int | None = None,
                          sequence: str = "sequence", order: str = "step"):
