@@ -14,7 +14,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from pgmkit.base import Model
-from pgmkit.errors import DataError, SpecError, UnsupportedError
+from pgmkit.errors import DataError, SpecError, UnsupportedError, did_you_mean, format_choices
 from pgmkit.results import FitHistory
 from pgmkit.spec.model import ModelSpec
 
@@ -190,10 +190,11 @@ class DeepModel(Model):
 
         fixed = {}
         for name, value in (given or {}).items():
-            var = self.spec[name] if name in self.spec else None
-            if var is None:
+            if name not in self.spec:
                 raise DataError(f"given names '{name}', which is not a variable of model "
-                                f"'{self.spec.name}'")
+                                f"'{self.spec.name}'{did_you_mean(name, self.spec.names)}; "
+                                f"variables are {format_choices(self.spec.names)}")
+            var = self.spec[name]
             fixed[name] = [value] * n if var.is_discrete else np.broadcast_to(
                 np.asarray(value, dtype=float), (n,) + tuple(var.domain.shape))
         tensors, _ = self._tensors(fixed) if fixed else ({}, n)

@@ -127,6 +127,11 @@ def test_unknown_key_says_did_you_mean(cvae):
         cvae.elbo({"x": np.zeros((2, 64)), "yy": [1, 2]})
 
 
+def test_sample_given_an_unknown_variable_says_did_you_mean(cvae):
+    with pytest.raises(DataError, match="given names 'yy'.*did you mean 'y'"):
+        cvae.sample(2, given={"yy": "3"})
+
+
 def test_unknown_label_state(cvae):
     with pytest.raises(DataError, match="row 1: '11' is not a state of 'y'"):
         cvae.elbo({"x": np.zeros((2, 64)), "y": [3, 11]})
