@@ -170,3 +170,12 @@ def test_checkpoint_of_another_model(tmp_path, vae):
 def test_bad_training_settings(vae):
     with pytest.raises(DataError, match="batch_size"):
         vae.fit(np.zeros((4, 64)), epochs=1, batch_size=0, progress=False)
+
+
+def test_exact_evidence_refuses_guided_latents(vae):
+    import torch
+
+    from pgmkit.backends.pyro.enum import log_evidence
+
+    with pytest.raises(UnsupportedError, match=r"model '.*' has guided latents \['z'\]"):
+        log_evidence(vae.program, {"x": torch.zeros(2, 64)}, 2)

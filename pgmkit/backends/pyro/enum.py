@@ -14,6 +14,7 @@ from typing import Mapping
 import torch
 
 from pgmkit.backends.pyro.compile import Program
+from pgmkit.errors import UnsupportedError
 
 DATA_DIM, PARTICLE_DIM = -1, -2
 
@@ -59,8 +60,9 @@ def iwae(program: Program, data: Mapping[str, torch.Tensor], n: int,
 def log_evidence(program: Program, data: Mapping[str, torch.Tensor], n: int) -> torch.Tensor:
     """Exact ``log P(evidence)`` per row of a model whose latents are all discrete."""
     if program.guide_order:
-        raise ValueError("log_evidence sums out discrete latents only; this model has guided "
-                         f"latents {list(program.guide_order)}")
+        raise UnsupportedError(f"log_evidence sums out discrete latents only; model "
+                               f"'{program.spec.name}' has guided latents "
+                               f"{list(program.guide_order)}: use iwae for a bound")
     return iwae(program, data, n, 1)
 
 
