@@ -192,17 +192,25 @@ def _contract(net: CompiledNet, plan: Plan, piece, codes: dict, n: int) -> np.nd
 
 
 def _group_result(net: CompiledNet, plan: Plan, group, value, codes: dict, n: int):
-    free = [v for v in group if v not in plan.hard]
     if value is not None:
         flat = value.reshape(n, -1)
         value = (flat / flat.sum(axis=1, keepdims=True)).reshape(value.shape)
     else:
         value = np.ones(n)
-    # Observed members of the group are certain: put them back as one-hot axes.
+    return np.ascontiguousarray(with_observed(net, value, group, plan.hard, codes))
+
+
+def with_observed(net: CompiledNet, value: np.ndarray, group, observed, codes: dict
+                  ) -> np.ndarray:
+    """Put the observed members of ``group`` back as one-hot axes, axes in group order.
+
+    ``value`` has the row axis, then the free (unobserved) members of ``group`` in
+    group order; ``codes[v]`` holds each row's code of an observed ``v``.
+    """
+    n = value.shape[0]
     for v in group:
-        if v in plan.hard:
+        if v in observed:
             value = value[..., None] * np.eye(net.cards[v])[codes[v]].reshape(
                 (n,) + (1,) * (value.ndim - 1) + (net.cards[v],))
-    current = free + [v for v in group if v in plan.hard]
-    perm = [0] + [1 + current.index(v) for v in group]
-    return np.ascontiguousarray(value.transpose(perm))
+    current = [v for v in group if v not in observed] + [v for v in group if v in observed]
+    return value.transpose([0] + [1 + current.index(v) for v in group])

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from pgmkit.backends.batched.compile import CompiledNet, _constant_tensor
+from pgmkit.backends.batched.evaluate import with_observed
 
 #: Largest joint table (entries) worth building; 2**21 float64 = 16 MiB.
 MAX_JOINT = 2 ** 21
@@ -57,7 +58,7 @@ def lookup_batch(net: CompiledNet, codes: np.ndarray, columns: list[int], groups
                     log_ev[rows] = np.log(z)
                 if g:
                     value = value / z.reshape((-1,) + (1,) * (value.ndim - 1))
-                    results[k][rows] = _with_observed(net, value, g, observed, sub)
+                    results[k][rows] = with_observed(net, value, g, observed, sub)
     bad = ~np.isfinite(log_ev)
     for r in results:
         r[bad] = np.nan
@@ -81,16 +82,3 @@ def _slice(net: CompiledNet, joint: np.ndarray, axes, observed, group) -> np.nda
         perm = [kept.index(v) for v in observed] + [kept.index(v) for v in free]
         found = net.plans[key] = np.ascontiguousarray(summed.transpose(perm))
     return found
-
-
-def _with_observed(net: CompiledNet, value: np.ndarray, group, observed, sub) -> np.ndarray:
-    """Put observed query variables back as one-hot axes, axes in group order."""
-    n = value.shape[0]
-    free = [v for v in group if v not in observed]
-    for v in group:
-        if v in observed:
-            onehot = np.eye(net.cards[v])[sub[v]]
-            value = value[..., None] * onehot.reshape((n,) + (1,) * (value.ndim - 1)
-                                                      + (net.cards[v],))
-    current = free + [v for v in group if v in observed]
-    return value.transpose([0] + [1 + current.index(v) for v in group])
