@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from pgmkit.backends.pomegranate.kernel import single_threaded  # torch-free at import
 from pgmkit.base import Model
 from pgmkit.errors import DataError, UnsupportedError
 from pgmkit.results import FitHistory
@@ -59,16 +60,15 @@ class MixtureModel(Model):
                              {"rows": batch.num_events})
         return self._new(spec_for_group(self.layout, res.params, 0), history)
 
+    @single_threaded
     def posterior(self, data):
         """``p(latent | row)`` for every row: columns ``P(var=state)``, aligned with ``data``."""
         import pandas as pd
 
         from pgmkit.backends.pomegranate import inference
-        from pgmkit.backends.pomegranate.kernel import few_threads
 
-        with few_threads(1):
-            batch, bound = self._bind(data)
-            probs = inference.state_posterior(bound, smooth=False)
+        batch, bound = self._bind(data)
+        probs = inference.state_posterior(bound, smooth=False)
         cols = {}
         for name, arr in inference.marginals(self.layout, probs, self.spec.latent_names).items():
             for i, s in enumerate(self.spec[name].states):
@@ -89,13 +89,11 @@ class MixtureModel(Model):
                 post[cols].to_numpy().argmax(axis=1)]
         return pd.DataFrame(out, index=data.index)
 
+    @single_threaded
     def log_likelihood(self, data) -> float:
         """Total ``log p(rows)`` with the latents summed out (NaN cells marginalized)."""
-        from pgmkit.backends.pomegranate.kernel import few_threads
-
-        with few_threads(1):
-            _, bound = self._bind(data)
-            return float(bound.forward().log_c.sum())
+        _, bound = self._bind(data)
+        return float(bound.forward().log_c.sum())
 
     def sample(self, n: int, seed: int | None = None):
         """``n`` rows drawn from the model (latent columns included)."""
