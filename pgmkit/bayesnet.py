@@ -297,17 +297,14 @@ class BayesNet(Model):
         codes = encode_frame(self.spec, data, self.spec.names, allow_missing=False,
                              missing_hint=": method='mle'/'bayes' need complete rows; "
                                           "method='em' marginalizes missing cells")
+        from pgmkit.backends.ancestral import log_prob
         from pgmkit.estimate import fit_tables
 
         cpds, extra = fit_tables(self.spec, codes, list(self.spec.names), method, prior,
                                  pseudo_count)
-        history = FitHistory((self.log_likelihood_codes(codes, cpds),), True, (), method, extra)
-        return self._new(self.spec.with_cpds(cpds), history)
-
-    def log_likelihood_codes(self, codes: np.ndarray, cpds) -> float:
-        from pgmkit.backends.ancestral import log_prob
-
-        return float(log_prob(self.spec.with_cpds(cpds), codes, list(self.spec.names)).sum())
+        fitted = self.spec.with_cpds(cpds)
+        ll = float(log_prob(fitted, codes, list(fitted.names)).sum())
+        return self._new(fitted, FitHistory((ll,), True, (), method, extra))
 
     # -- tables of evidence (batched engine) --------------------------------------------
     def query_batch(self, variables: str | Iterable[str], evidence: pd.DataFrame,

@@ -174,3 +174,11 @@ def test_counting_fit_points_latent_variables_to_em():
     }}
     with pytest.raises(pgmkit.DataError, match=r"latent variable\(s\) \['Z'\].*method='em'"):
         pgmkit.model(spec).fit(pd.DataFrame({"X": ["0", "1"]}))
+
+
+def test_fit_history_holds_the_log_likelihood_of_the_fitted_tables(alarm):
+    data = alarm.sample(500, seed=3)
+    fitted = alarm.fit(data, method="mle")
+    (ll,) = fitted.history.log_likelihood
+    assert ll == pytest.approx(fitted.log_likelihood(data), rel=1e-12)
+    assert ll >= alarm.log_likelihood(data)    # maximum likelihood beats the truth
