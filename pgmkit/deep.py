@@ -224,7 +224,7 @@ class DeepModel(Model):
             with _seeded(0), _no_grad():
                 return marginals(program, tensors, n, [name])[name].double().numpy()
         with _seeded(0):
-            means = guide_means(program, tensors, n)
+            means = guide_means(program, tensors)
         if name not in means:
             raise DataError(f"'{name}' has no guide to encode with; guided latents are "
                             f"{list(program.guide_order)}")

@@ -40,8 +40,7 @@ def codes(program: Program, data: Mapping[str, torch.Tensor]):
 
     Returns ``{latent: mean or class probabilities}`` and ``{latent: code}``.
     """
-
-    values, summary, codes = dict(data), {}, {}
+    values, summary, found = dict(data), {}, {}
     for name, net in zip(program.guide_order, program.guide_nets):
         if name in data:
             continue
@@ -49,15 +48,14 @@ def codes(program: Program, data: Mapping[str, torch.Tensor]):
         with torch.no_grad():
             fn = net(*inputs)
         if program.spec[name].is_discrete:
-            summary[name], codes[name] = fn.probs, fn.probs.argmax(-1)
+            summary[name], found[name] = fn.probs, fn.probs.argmax(-1)
         else:
-            summary[name] = codes[name] = fn.mean
-        values[name] = codes[name]
-    return summary, codes
+            summary[name] = found[name] = fn.mean
+        values[name] = found[name]
+    return summary, found
 
 
-def guide_means(program: Program, data: Mapping[str, torch.Tensor],
-                n: int) -> dict[str, torch.Tensor]:
+def guide_means(program: Program, data: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Per row: the guide's mean of each guided latent (class probabilities if discrete)."""
     return codes(program, data)[0]
 
