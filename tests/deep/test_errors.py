@@ -137,6 +137,11 @@ def test_unknown_label_state(cvae):
         cvae.elbo({"x": np.zeros((2, 64)), "y": [3, 11]})
 
 
+def test_missing_label_is_a_data_error(cvae):
+    with pytest.raises(DataError, match="row 1: 'nan' is not a state of 'y'"):
+        cvae.elbo({"x": np.zeros((2, 64)), "y": [3, np.nan]})
+
+
 def test_rows_must_agree(cvae):
     with pytest.raises(DataError, match="rows"):
         cvae.elbo({"x": np.zeros((3, 64)), "y": [1, 2]})

@@ -7,6 +7,7 @@ naming the variable (and row) with what was expected and received.
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Mapping
 
 import numpy as np
@@ -122,12 +123,19 @@ def _discrete(var: Variable, values) -> torch.Tensor:
         if arr.ndim != 1:
             raise DataError(f"variable '{var.name}' is discrete: expected one state per row; "
                             f"received shape {list(arr.shape)}")
+    import pandas as pd
+
+    # Look up each distinct value once (a NaN is one of them, reported like any bad value).
+    seen, uniques = pd.factorize(arr, use_na_sentinel=False)
     lookup = {s: i for i, s in enumerate(var.states)}
-    codes = np.empty(len(arr), dtype=np.int64)
-    for row, value in enumerate(arr.tolist()):
-        key = str(int(value)) if isinstance(value, float) and value == int(value) else str(value)
+    table = np.empty(len(uniques), dtype=np.int64)
+    for i, value in enumerate(uniques):
+        value = value.item() if isinstance(value, np.generic) else value
+        whole = isinstance(value, float) and math.isfinite(value) and value.is_integer()
+        key = str(int(value)) if whole else str(value)
         if isinstance(value, bool) or key not in lookup:
+            row = int(np.flatnonzero(seen == i)[0])
             raise DataError(f"row {row}: '{value}' is not a state of '{var.name}'"
                             f"{did_you_mean(key, var.states)}; states are {list(var.states)}")
-        codes[row] = lookup[key]
-    return torch.as_tensor(codes)
+        table[i] = lookup[key]
+    return torch.as_tensor(table[seen])
