@@ -75,6 +75,15 @@ def test_complete_data_gives_the_maximum_likelihood_counts():
                                                                   rel=1e-12)
 
 
+def test_stopped_by_max_iter_the_last_log_likelihood_is_still_the_returned_cpds():
+    df = hide_cells(sample(ALARM, 2000, seed=1), 0.3, seed=2).drop(columns="JohnCalls")
+    fitted, history = fit_em(ALARM, df, max_iter=3, restarts=2, seed=0)
+    assert not history.converged and len(history.log_likelihood) == 3
+    assert log_likelihood_rows(fitted, df).sum() == pytest.approx(history.log_likelihood[-1],
+                                                                  rel=1e-12)
+    assert max(history.restarts) == history.log_likelihood[-1]
+
+
 LATENT = build_spec({"name": "latent_class", "variables": {
     "Z": {"states": ["a", "b"], "latent": True, "cpd": [0.35, 0.65]},
     "X1": {"states": ["0", "1", "2"], "parents": ["Z"],

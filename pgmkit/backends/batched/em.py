@@ -42,11 +42,14 @@ def fit_em(spec: ModelSpec, df: pd.DataFrame, *, latent: list[str] | None = None
     spec : ModelSpec
         Discrete static network; CPDs may be missing (they start random).
     df : DataFrame
-        Columns are variables; NaN cells are missing. Variables without a column, and
-        those listed in ``latent``, are hidden.
+        Columns are variables; NaN cells are missing. Variables without a column are
+        hidden.
+    latent : list of str, optional
+        Variables that must be hidden (default: those the spec marks latent); one with
+        a column in ``df`` raises ``DataError``.
     max_iter, tol : int, float
-        Stop after ``max_iter`` E-steps or when the mean log-likelihood per row rises
-        by less than ``tol``.
+        Stop after ``max_iter`` E-steps (``max_iter - 1`` updates) or when the mean
+        log-likelihood per row rises by less than ``tol``.
     restarts : int
         Independent runs; the first starts from the spec's CPDs (random where absent or
         where a latent variable's CPDs are symmetric), the others from random Dirichlet
@@ -144,12 +147,14 @@ def _run(net: CompiledNet, codes, columns, groups, tables, max_iter, tol, pseudo
     lls: list[float] = []
     converged = False
     bar = tqdm(range(max_iter), disable=not progress, desc=f"EM run {restart + 1}", leave=False)
-    for _ in bar:
+    for it in bar:
         ll, counts = e_step(net, codes, columns, groups, tables)
         lls.append(ll)
         bar.set_postfix(loglik=f"{ll:.6g}")
         if len(lls) > 1 and (lls[-1] - lls[-2]) / n < tol:
             converged = True
+            break
+        if it == max_iter - 1:   # return the tables lls[-1] measured (restarts compare it)
             break
         tables = m_step(tables, counts, pseudo)
     return tables, lls, converged
