@@ -27,7 +27,7 @@ import pgmkit
 from pgmkit.api import example_spec
 from pgmkit.backends.batched import compile as batched_compile
 from pgmkit.backends.batched.compile import normalized
-from pgmkit.backends.batched.query import query_batch
+from pgmkit.backends.batched.query import STRATEGIES, query_batch
 
 NETWORKS = ["alarm", "hepar2", "win95pts", "andes", "pathfinder"]
 
@@ -176,8 +176,7 @@ def main(argv=None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--evidence", choices=["random", "leaves"], default="random",
                         help="evidence variables drawn from all variables, or leaves only")
-    parser.add_argument("--strategy", default="auto",
-                        choices=["auto", "lookup", "merged", "patterns"],
+    parser.add_argument("--strategy", default="auto", choices=STRATEGIES,
                         help="pgmkit's strategy (auto: lookup in the joint table of the "
                              "evidence columns when small; patterns: one pruned contraction "
                              "per evidence pattern)")
