@@ -28,12 +28,6 @@ def _(cpd: TableCPD, spec: ModelSpec, var: Variable, as_written: bool = False):
                       state_names=state_names)
 
 
-@compile_cpd.register
-def _(cpd: NeuralCPD, spec: ModelSpec, var: Variable, as_written: bool = False):
-    raise UnsupportedError(f"backend 'pgmpy' cannot compile NeuralCPD for node '{var.name}'; "
-                           "use 'pyro'")
-
-
 @compile_cpd.register(NormalCPD)
 @compile_cpd.register(LinearGaussianCPD)
 def _(cpd, spec: ModelSpec, var: Variable, as_written: bool = False):

@@ -1,17 +1,13 @@
 """Exact queries through pgmpy's variable elimination, returned in pgmkit's axis order."""
 from __future__ import annotations
 
-import logging
-import warnings
-
 import math
+import warnings
 
 import numpy as np
 
 from pgmkit.errors import CostError, EvidenceError
 from pgmkit.spec.model import ModelSpec
-
-log = logging.getLogger(__name__)
 
 #: Largest joint table ``map`` builds over the queried variables (entries).
 MAP_JOINT_LIMIT = 10_000_000
