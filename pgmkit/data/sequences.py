@@ -77,8 +77,10 @@ def encode_states(values, states: Sequence[str]):
     """
     import pandas as pd
 
-    s = pd.Series(values)
-    missing = s.isna().to_numpy()
+    # Only the distinct values are turned into text (a log has millions of cells and a
+    # handful of values); factorize marks missing cells -1.
+    seen, uniques = pd.factorize(pd.Series(values))
+    s = pd.Series(uniques)
     if s.dtype == bool:
         digits = set(states) >= {"0", "1"}
         s = s.astype(int) if digits else s.astype(str)
@@ -89,10 +91,9 @@ def encode_states(values, states: Sequence[str]):
                         arr.astype(str)).astype(object)
     else:
         text = s.astype(object).to_numpy()
-    text = np.where(missing, None, text)
-    codes = pd.Index(list(states)).get_indexer(
-        [None if t is None else str(t).strip() for t in text]).astype(np.int64)
-    bad = np.flatnonzero((codes < 0) & ~missing)
+    found = pd.Index(list(states)).get_indexer([str(t).strip() for t in text]).astype(np.int64)
+    codes = np.append(found, -1)[seen]          # position -1 (missing) reads the appended -1
+    bad = np.flatnonzero((codes < 0) & (seen >= 0))
     return codes, bad
 
 
