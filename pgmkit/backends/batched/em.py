@@ -27,9 +27,6 @@ log = logging.getLogger(__name__)
 
 #: Rows per E-step contraction; bounds memory without many small torch calls.
 EM_CHUNK = 4096
-#: One E-step contraction for all rows (missing cells as likelihood vectors) when it
-#: costs at most this many flops per row; past it, rows are grouped by pattern.
-MERGE_FLOPS = 1e5
 
 
 def fit_em(spec: ModelSpec, df: pd.DataFrame, *, latent: list[str] | None = None,
@@ -83,8 +80,7 @@ def fit_em(spec: ModelSpec, df: pd.DataFrame, *, latent: list[str] | None = None
     net = CompiledNet(spec.with_cpds({v.name: TableCPD(t) for v, t in
                                       zip(spec.variables, starts[0])}))
     columns = [net.index[c] for c in df.columns]
-    groups = row_groups_for(net, codes, columns, (), prune=False, grad=True,
-                            merge_flops=MERGE_FLOPS)
+    groups = row_groups_for(net, codes, columns, (), prune=False, grad=True)
     runs = [_run(net, codes, columns, groups, tables, max_iter, tol, pseudo_count, progress, r)
             for r, tables in enumerate(starts)]
     best = max(range(len(runs)), key=lambda r: runs[r][1][-1])

@@ -18,6 +18,10 @@ from pgmkit.errors import CostError
 MIN_PATTERN_ROWS = 48
 #: Pieces costing more flops per row than this are contracted with torch.
 TORCH_FLOPS = 1e5
+#: One plan with per-row likelihood vectors serves every row (queries and the EM
+#: E-step) when it costs at most this many flops per row; past it, rows are grouped by
+#: the exact pattern they observe.
+MERGE_FLOPS = 1e5
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,7 @@ def group_rows(codes: np.ndarray, columns: list[int],
 
 def row_groups_for(net: CompiledNet, codes: np.ndarray, columns: list[int], groups, *,
                    max_cost=None, min_rows: int = MIN_PATTERN_ROWS, prune: bool = True,
-                   grad: bool = False, merge_flops: float = 2e4) -> list[RowGroup]:
+                   grad: bool = False, merge_flops: float = MERGE_FLOPS) -> list[RowGroup]:
     """One group for all rows when that plan is cheap per row, else one per pattern.
 
     With every partly observed column as a per-row likelihood vector, the part of the

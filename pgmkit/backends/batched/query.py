@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from pgmkit.backends.batched.compile import check_cost, compile_net
-from pgmkit.backends.batched.evaluate import (MIN_PATTERN_ROWS, RowGroup, chunks, evaluate,
-                                              group_rows, row_groups_for)
+from pgmkit.backends.batched.evaluate import (MERGE_FLOPS, MIN_PATTERN_ROWS, RowGroup, chunks,
+                                              evaluate, group_rows, row_groups_for)
 from pgmkit.backends.batched.lookup import MAX_JOINT, joint_size, lookup_batch
 from pgmkit.data.tables import encode_frame
 from pgmkit.errors import CostError, DataError, EvidenceError, did_you_mean, format_choices
@@ -23,9 +23,6 @@ from pgmkit.spec.model import ModelSpec
 
 log = logging.getLogger(__name__)
 
-#: One plan with per-row likelihood vectors serves every row when it costs at most this
-#: many flops per row; past it, rows are grouped by the exact pattern they observe.
-MERGE_FLOPS = 1e5
 STRATEGIES = ("auto", "lookup", "merged", "patterns")
 
 
