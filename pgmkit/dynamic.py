@@ -220,6 +220,8 @@ def samples_frame(spec, values: dict, sequence: str = "sequence", order: str = "
     """Sampled arrays (``(n, length[, ...])`` per variable) -> a long-format DataFrame."""
     import pandas as pd
 
+    from pgmkit.data.sequences import real_columns
+
     n, length = next(iter(values.values())).shape[:2]
     out = {sequence: np.repeat(np.arange(n), length), order: np.tile(np.arange(length), n)}
     for v in spec.variables:
@@ -228,8 +230,7 @@ def samples_frame(spec, values: dict, sequence: str = "sequence", order: str = "
             out[v.name] = np.asarray(v.states, dtype=object)[arr.reshape(-1)]
         else:
             flat = arr.reshape(n * length, -1)
-            names = [v.name] if flat.shape[1] == 1 else [f"{v.name}[{i}]" for i in range(flat.shape[1])]
-            out.update({c: flat[:, i] for i, c in enumerate(names)})
+            out.update({c: flat[:, i] for i, c in enumerate(real_columns(v.name, v.domain.shape))})
     return pd.DataFrame(out)
 
 

@@ -57,3 +57,13 @@ def test_em_steps_equal_pomegranate_general_mixture(gmm):
     np.testing.assert_allclose(ours["x"].cpd.scale ** 2,
                                [d.covs.item() for d in pg.distributions], rtol=1e-3)
     np.testing.assert_allclose(ours["z"].cpd.table, torch.exp(pg._log_priors).numpy(), atol=1e-4)
+
+
+def test_samples_of_a_one_element_vector_fit_back():
+    # a real of shape [1, 1] is written as column x[0] by sampling and read as x[0] by fitting
+    m = pgmkit.model({"name": "t", "variables": {
+        "z": {"states": ["a", "b"], "latent": True, "cpd": [0.5, 0.5]},
+        "x": {"real": [1, 1], "parents": ["z"], "cpd": {"normal": {"loc": [0, 1], "scale": 1}}}}})
+    data = m.sample(50, seed=0)
+    assert list(data.columns) == ["z", "x[0]"]
+    assert m.fit(data.drop(columns="z"), max_iter=3, progress=False).history.method == "em"
