@@ -63,6 +63,7 @@ class TemporalQueries:
         before it in its sequence (what knowledge tracing is scored on): columns
         ``P(var=state)`` for discrete variables, ``E(var)`` for real ones."""
         from pgmkit.backends.pomegranate import inference
+        from pgmkit.data.sequences import real_columns
 
         logs, batch, bound = self._bind(logs, sequence, order, groupby)
         cols = {}
@@ -71,8 +72,8 @@ class TemporalQueries:
             if v.is_discrete:
                 cols.update({f"P({name}={s})": arr[:, i] for i, s in enumerate(v.states)})
             else:
-                cols.update({f"E({name})" if arr.shape[1] == 1 else f"E({name}[{i}])": arr[:, i]
-                             for i in range(arr.shape[1])})
+                cols.update({f"E({c})": arr[:, i]
+                             for i, c in enumerate(real_columns(name, v.domain.shape))})
         return _frame(logs, batch, cols, sequence, order, groupby)
 
     @single_threaded

@@ -67,3 +67,20 @@ def test_samples_of_a_one_element_vector_fit_back():
     data = m.sample(50, seed=0)
     assert list(data.columns) == ["z", "x[0]"]
     assert m.fit(data.drop(columns="z"), max_iter=3, progress=False).history.method == "em"
+
+
+def test_predict_next_of_a_real_leaf_is_the_mixture_mean():
+    # first event: sum_k p(regime_1 = k) loc_k; second: one transition step further
+    hmm = pgmkit.example("gaussian_hmm")
+    logs = hmm.sample_sequences(2, 2, seed=0).drop(columns=["regime"])
+    pred = hmm.predict_next(logs)
+    pi = np.array([0.5, 0.3, 0.2])
+    a = hmm.spec["regime"].cpd.table
+    loc = np.array([-2.0, 0.0, 3.0])
+    scale = np.array([0.5, 0.7, 1.0])
+    first = logs["step"] == 0
+    assert pred.loc[first, "E(x)"].to_numpy() == pytest.approx([pi @ loc] * 2)
+    for i in np.flatnonzero(~first.to_numpy()):
+        x0 = logs.loc[(logs["sequence"] == logs["sequence"].iloc[i]) & first, "x"].item()
+        post = pi * np.exp(-0.5 * ((x0 - loc) / scale) ** 2) / scale
+        assert pred["E(x)"].iloc[i] == pytest.approx((post / post.sum()) @ a @ loc)
