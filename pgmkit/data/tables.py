@@ -30,6 +30,10 @@ def check_columns(spec: ModelSpec, df: pd.DataFrame, columns: Sequence[str] | No
                   required: Sequence[str] = ()) -> list[str]:
     """The columns to use; DataError for columns that are not variables or missing ones."""
     columns = list(df.columns if columns is None else columns)
+    repeated = [str(c) for c in df.columns[df.columns.duplicated()].unique()]
+    if repeated:
+        raise DataError(f"column(s) {format_choices(repeated)} appear more than once in the "
+                        "data; keep one of each")
     unknown = [c for c in columns if c not in spec]
     if unknown:
         hints = "".join(did_you_mean(str(c), spec.names) for c in unknown[:1])

@@ -182,3 +182,13 @@ def test_fit_history_holds_the_log_likelihood_of_the_fitted_tables(alarm):
     (ll,) = fitted.history.log_likelihood
     assert ll == pytest.approx(fitted.log_likelihood(data), rel=1e-12)
     assert ll >= alarm.log_likelihood(data)    # maximum likelihood beats the truth
+
+
+def test_a_repeated_column_is_named(alarm):
+    data = alarm.sample(20, seed=4)
+    twice = pd.concat([data[["Burglary"]], data], axis=1)
+    for call in (lambda: alarm.log_likelihood(twice), lambda: alarm.fit(twice),
+                 lambda: alarm.fit(twice, method="em", max_iter=2),
+                 lambda: alarm.query_batch("Alarm", twice.drop(columns="Alarm"))):
+        with pytest.raises(pgmkit.DataError, match="'Burglary' appear more than once"):
+            call()
