@@ -239,16 +239,14 @@ class BayesNet(Model):
         NaN cells and absent columns are marginalized (exactly, by the batched engine).
         Returns one float, or an array of per-row values with ``per_row=True``.
         """
-        from pgmkit.data.tables import check_columns, check_frame, encode_frame
+        from pgmkit.data.tables import encode_frame
 
         self._require_cpds()
-        check_frame(data)
-        columns = check_columns(self.spec, data)
-        codes = encode_frame(self.spec, data, columns)
-        if len(columns) == len(self.spec) and (codes >= 0).all():
+        codes = encode_frame(self.spec, data)     # checks the frame, its columns and states
+        if codes.shape[1] == len(self.spec) and (codes >= 0).all():
             from pgmkit.backends.ancestral import log_prob
 
-            rows = log_prob(self.spec, codes, columns)
+            rows = log_prob(self.spec, codes, list(data.columns))
         else:
             from pgmkit.backends.batched.query import log_likelihood_rows
 
