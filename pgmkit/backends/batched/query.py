@@ -101,7 +101,7 @@ def _query_ids(net, variables: list[str]) -> list[int]:
 
 
 def _run(net, codes: np.ndarray, columns: list[int], groups, chunk_size, max_cost, progress,
-         min_pattern_rows=MIN_PATTERN_ROWS, prune: bool = True, strategy: str = "auto"):
+         min_pattern_rows=MIN_PATTERN_ROWS, strategy: str = "auto"):
     """Evaluate every row; returns log evidence (n,) and one array per query group.
 
     Few evidence columns: a lookup in their joint table (see ``lookup``); otherwise
@@ -114,7 +114,7 @@ def _run(net, codes: np.ndarray, columns: list[int], groups, chunk_size, max_cos
         check_cost(net, g, entries, entries, max_cost)
     if strategy == "lookup":
         return lookup_batch(net, codes, columns, groups, max_cost)
-    if strategy == "auto" and prune and joint_size(net, columns, groups) <= MAX_JOINT:
+    if strategy == "auto" and joint_size(net, columns, groups) <= MAX_JOINT:
         try:
             return lookup_batch(net, codes, columns, groups, max_cost)
         except CostError:  # the joint is small but costly to build (large tables): slice
@@ -123,12 +123,12 @@ def _run(net, codes: np.ndarray, columns: list[int], groups, chunk_size, max_cos
     log_ev = np.empty(n)
     results = [np.empty((n,) + tuple(net.cards[v] for v in g)) for g in groups]
     row_groups = row_groups_for(net, codes, columns, groups, max_cost=max_cost,
-                                min_rows=min_pattern_rows, prune=prune,
+                                min_rows=min_pattern_rows,
                                 merge_flops={"patterns": -1, "merged": np.inf}.get(strategy,
                                                                                    MERGE_FLOPS))
     log.debug("%d rows in %d evidence pattern(s)", n, len(row_groups))
     col_of = {c: j for j, c in enumerate(columns)}
-    for rg, plan in tqdm(_planned(net, codes, columns, row_groups, groups, prune, max_cost),
+    for rg, plan in tqdm(_planned(net, codes, columns, row_groups, groups, max_cost),
                          disable=not progress, desc="patterns", leave=False):
         size = min(plan.rows_per_chunk, chunk_size or plan.rows_per_chunk)
         for part in chunks(len(rg.rows), size):
@@ -141,20 +141,20 @@ def _run(net, codes: np.ndarray, columns: list[int], groups, chunk_size, max_cos
     return log_ev, results
 
 
-def _planned(net, codes, columns, row_groups, groups, prune, max_cost):
+def _planned(net, codes, columns, row_groups, groups, max_cost):
     """Each row group with its plan. A merged group whose likelihood vectors make it too
     costly (they cannot slice tables as observed values do) is split into its exact
     patterns instead."""
     for rg in row_groups:
         try:
-            yield rg, net.plan(rg.hard, rg.soft, groups, prune=prune, max_cost=max_cost)
+            yield rg, net.plan(rg.hard, rg.soft, groups, max_cost=max_cost)
         except CostError:
             if not rg.soft:
                 raise
             for exact in group_rows(codes[rg.rows], columns, min_rows=1):
                 rows = rg.rows[exact.rows]
                 yield (RowGroup(rows, exact.hard, ()),
-                       net.plan(exact.hard, (), groups, prune=prune, max_cost=max_cost))
+                       net.plan(exact.hard, (), groups, max_cost=max_cost))
 
 
 def _frame(net, groups, results, log_ev: np.ndarray, index) -> pd.DataFrame:
