@@ -151,3 +151,13 @@ def test_latent_column_in_data_is_an_error():
         fit_em(LATENT, df)
     with pytest.raises(DataError, match="not in model"):
         fit_em(LATENT, df.drop(columns="Z"), latent=["Q"])
+
+
+def test_a_row_the_starting_cpds_rule_out_is_named():
+    spec = build_spec({"name": "sure", "variables": {
+        "Fire": {"states": ["no", "yes"], "cpd": [0.9, 0.1]},
+        "Smoke": {"states": ["no", "yes"], "parents": ["Fire"],
+                  "cpd": {"no": [1.0, 0.0], "yes": [0.2, 0.8]}}}})
+    df = pd.DataFrame({"Fire": ["yes", "no", "no", None], "Smoke": ["yes", "no", "yes", "no"]})
+    with pytest.raises(DataError, match=r"row 2 of the data .* probability zero"):
+        fit_em(spec, df, max_iter=3)

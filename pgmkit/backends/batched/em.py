@@ -177,7 +177,7 @@ def e_step(net: CompiledNet, codes: np.ndarray, columns, groups, tables):
             rows = g.rows[part]
             sub = {v: codes[rows, col_of[v]] for v in plan.hard + plan.soft}
             flat_cache.clear()
-            loglik = _chunk_loglik(net, plan, sub, len(rows), table)
+            loglik = _chunk_loglik(net, plan, sub, rows, table)
             loglik.backward()
             total += float(loglik.detach())
     counts = [t * p.grad.numpy() for t, p in zip(tables, params)]
@@ -194,8 +194,9 @@ def _flatten(net: CompiledNet, param, v: int, axes: tuple[int, ...]):
     return param.permute(lead + rest).reshape([-1] + [net.cards[scope[i]] for i in rest])
 
 
-def _chunk_loglik(net: CompiledNet, plan, sub: dict, n: int, table):
-    """Sum over the chunk's rows of log P(row), as a differentiable torch scalar."""
+def _chunk_loglik(net: CompiledNet, plan, sub: dict, rows: np.ndarray, table):
+    """Sum over the chunk's rows (positions ``rows`` in the data) of log P(row), as a
+    differentiable torch scalar."""
     import opt_einsum
     import torch
 
@@ -204,6 +205,7 @@ def _chunk_loglik(net: CompiledNet, plan, sub: dict, n: int, table):
     def vector(a):
         return torch.from_numpy(np.asarray(a))
 
+    n = len(rows)
     per_row = torch.zeros(n, dtype=torch.float64)
     for v in plan.scalars:
         axes = tuple(u for u in net.scope(v) if u in plan.hard)
@@ -219,9 +221,11 @@ def _chunk_loglik(net: CompiledNet, plan, sub: dict, n: int, table):
             const = const + n * torch.log(z.sum())
     ok = torch.isfinite(per_row.detach())
     if not bool(ok.all()):
-        raise DataError(f"{int((~ok).sum())} row(s) have probability zero under the current "
-                        "CPDs (a zero in a given CPD contradicts them); start from CPDs "
-                        "without zeros or add pseudo_count")
+        row = int(rows[np.flatnonzero(~ok.numpy())[0]])
+        raise DataError(f"row {row} of the data (counting from 0) has probability zero under "
+                        f"the current CPDs, and {int((~ok).sum()) - 1} more in its batch: a zero "
+                        "in a given CPD contradicts them; start from CPDs without zeros or add "
+                        "pseudo_count")
     return per_row.sum() + const
 
 
