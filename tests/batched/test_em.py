@@ -160,4 +160,4 @@ def test_a_row_the_starting_cpds_rule_out_is_named():
                   "cpd": {"no": [1.0, 0.0], "yes": [0.2, 0.8]}}}})
     df = pd.DataFrame({"Fire": ["yes", "no", "no", None], "Smoke": ["yes", "no", "yes", "no"]})
     with pytest.raises(DataError, match=r"row 2 of the data .* probability zero"):
-        fit_em(spec, df, max_iter=3)
+        fit_em(spec, df, max_iter=3, pseudo_count=1.0)

@@ -224,8 +224,9 @@ def _chunk_loglik(net: CompiledNet, plan, sub: dict, rows: np.ndarray, table):
         row = int(rows[np.flatnonzero(~ok.numpy())[0]])
         raise DataError(f"row {row} of the data (counting from 0) has probability zero under "
                         f"the current CPDs, and {int((~ok).sum()) - 1} more in its batch: a zero "
-                        "in a given CPD contradicts them; start from CPDs without zeros or add "
-                        "pseudo_count")
+                        "in a given CPD contradicts them; give CPDs without zeros there, or "
+                        "leave them out to start from random tables (pseudo_count acts only "
+                        "after the first E-step)")
     return per_row.sum() + const
 
 
