@@ -66,15 +66,20 @@ def read_data(ref: str, model):
     if not path.is_file():
         raise DataError(f"{ref}: no such file or dataset{did_you_mean(ref, DATASETS)}; datasets "
                         f"are {list(DATASETS)}")
-    if path.suffix == ".npy":
-        return np.load(path, allow_pickle=False)
-    if path.suffix == ".npz":
-        with np.load(path, allow_pickle=False) as z:
-            return {k: z[k] for k in z.files}
     if path.suffix == ".csv":
-        import pandas as pd
+        from pgmkit.cli.common import read_table
 
-        return pd.read_csv(path)
+        return read_table(path)
+    if path.suffix in (".npy", ".npz"):
+        try:
+            loaded = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise DataError(f"{ref}: cannot read as {path.suffix}: "
+                            f"{str(exc).splitlines()[0]}") from None
+        if path.suffix == ".npy":
+            return loaded
+        with loaded as z:
+            return {k: z[k] for k in z.files}
     raise DataError(f"{ref}: expected a .npy, .npz or .csv file, or one of {list(DATASETS)}")
 
 

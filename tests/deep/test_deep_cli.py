@@ -49,8 +49,13 @@ def test_fit_and_conditional_sample_for_a_cvae(tmp_path):
     (("train", "models/vae.yaml", "--data", "digitz", "-o", "{tmp}/x"), "did you mean 'digits'"),
     (("train", "alarm", "--data", "digits", "-o", "{tmp}/x"), "digits data"),
     (("sample", "cvae", "-n", "2", "--given", "y=12"), "'12' is not a state of 'y'"),
+    (("train", "models/vae.yaml", "--data", "{tmp}/empty.csv", "-o", "{tmp}/x"), "is empty"),
+    (("train", "models/vae.yaml", "--data", "{tmp}/junk.npy", "-o", "{tmp}/x"),
+     "cannot read as .npy"),
 ])
 def test_errors_are_one_line(args, needle, tmp_path):
+    (tmp_path / "empty.csv").write_text("")
+    (tmp_path / "junk.npy").write_bytes(b"not an array")
     done = run_cli(*[a.format(tmp=tmp_path) for a in args])
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
