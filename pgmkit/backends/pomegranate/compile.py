@@ -22,7 +22,7 @@ from typing import Sequence
 import numpy as np
 
 from pgmkit.errors import CostError, SpecError, UnsupportedError
-from pgmkit.spec.cpd import LinearGaussianCPD, NeuralCPD, NormalCPD, TableCPD
+from pgmkit.spec.cpd import LinearGaussianCPD, NormalCPD, TableCPD
 from pgmkit.spec.model import ModelSpec, Variable
 
 MAX_PRODUCT_STATES = 4096
@@ -42,12 +42,6 @@ def _(cpd: TableCPD, var: Variable) -> str:
 @cpd_role.register
 def _(cpd: NormalCPD, var: Variable) -> str:
     return "normal"
-
-
-@cpd_role.register
-def _(cpd: NeuralCPD, var: Variable) -> str:
-    raise UnsupportedError(f"backend 'pomegranate' cannot compile NeuralCPD for node "
-                           f"'{var.name}'; use 'pyro'")
 
 
 @cpd_role.register
