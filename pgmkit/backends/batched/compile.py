@@ -79,9 +79,6 @@ def _(cpd, spec: ModelSpec, var: Variable) -> np.ndarray:
                            f"'{var.name}': it answers discrete networks only; use 'pyro'")
 
 
-SUPPORTED = frozenset({TableCPD})
-
-
 @dataclass(frozen=True)
 class Piece:
     """One contraction: a d-separated piece of the pruned network for one pattern.

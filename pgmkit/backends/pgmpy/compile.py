@@ -5,7 +5,7 @@ import warnings
 from functools import singledispatch
 
 from pgmkit.errors import SpecError, UnsupportedError
-from pgmkit.spec.cpd import LinearGaussianCPD, NeuralCPD, NormalCPD, TableCPD
+from pgmkit.spec.cpd import LinearGaussianCPD, NormalCPD, TableCPD
 from pgmkit.spec.model import ModelSpec, Variable
 
 
@@ -33,10 +33,6 @@ def _(cpd: TableCPD, spec: ModelSpec, var: Variable, as_written: bool = False):
 def _(cpd, spec: ModelSpec, var: Variable, as_written: bool = False):
     raise UnsupportedError(f"backend 'pgmpy' compiles discrete networks only; '{var.name}' has "
                            f"a {cpd.kind} CPD: use 'pyro'")
-
-
-SUPPORTED = frozenset(t for t in compile_cpd.registry if t is not object) - {
-    NeuralCPD, NormalCPD, LinearGaussianCPD}
 
 
 def compile_model(spec: ModelSpec, as_written: bool = False):
