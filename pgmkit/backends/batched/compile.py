@@ -359,7 +359,7 @@ def _two_phase(net: CompiledNet, ops, subs, shapes, out, max_cost) -> Piece:
         members = [const[k] for k in comp]
         free = tuple(sorted({u for i in members for u in subs[i]} & keep))
         if free:
-            tensors.append(_constant_tensor(net, tuple(ops[i] for i in members),
+            tensors.append(constant_tensor(net, tuple(ops[i] for i in members),
                                             [subs[i] for i in members], free, max_cost))
             tensor_subs.append(free)
         # a piece of the prior that touches nothing else sums to exactly 1: dropped
@@ -392,7 +392,7 @@ def _linked(subs) -> list[list[int]]:
     return [sorted(c) for c in comps if c]
 
 
-def _constant_tensor(net: CompiledNet, ops, subs, free, max_cost) -> np.ndarray:
+def constant_tensor(net: CompiledNet, ops, subs, free, max_cost) -> np.ndarray:
     """Sum a group of evidence-free tables down to ``free`` (cached across patterns)."""
     import opt_einsum
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pgmkit.backends.batched.compile import CompiledNet, _constant_tensor
+from pgmkit.backends.batched.compile import CompiledNet, constant_tensor
 from pgmkit.backends.batched.evaluate import with_observed
 
 #: Largest joint table (entries) worth building; 2**21 float64 = 16 MiB.
@@ -29,7 +29,7 @@ def joint_table(net: CompiledNet, variables: tuple[int, ...], max_cost=None) -> 
     """P(variables) as a tensor with one axis per variable, in the given (sorted) order."""
     relevant = sorted(net.ancestors(variables))
     ops = tuple(("table", v) for v in relevant)
-    return _constant_tensor(net, ops, [net.scope(v) for v in relevant], variables, max_cost)
+    return constant_tensor(net, ops, [net.scope(v) for v in relevant], variables, max_cost)
 
 
 def lookup_batch(net: CompiledNet, codes: np.ndarray, columns: list[int], groups,
