@@ -32,10 +32,10 @@ def load_logs(path: str | os.PathLike, sequence: str, order: str,
     """
     import pandas as pd
 
+    from pgmkit.data.tables import read_csv
+
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"no event log at '{path}'")
-    logs = pd.read_csv(path)
+    logs = read_csv(path)
     wanted = [sequence, order] + list(columns or [])
     have = [str(c) for c in logs.columns]
     for c in wanted:

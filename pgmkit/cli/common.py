@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pgmkit.errors import DataError, EvidenceError, SpecError
+from pgmkit.errors import EvidenceError, SpecError
 
 
 def load_model(ref: str, backend: str | None = None):
@@ -43,15 +43,9 @@ def parse_given(items: list[str] | None) -> dict[str, str]:
 
 def read_table(path: str | Path) -> pd.DataFrame:
     """A CSV file as a DataFrame; text columns stay text, empty cells are NaN."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: no such file")
-    try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{path}: the file is empty") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: cannot read as CSV: {str(exc).splitlines()[0]}") from None
+    from pgmkit.data.tables import read_csv
+
+    return read_csv(path, text=True)
 
 
 def to_jsonable(obj: Any) -> Any:

@@ -245,8 +245,10 @@ def read_logs(logs):
     if isinstance(logs, (str, bytes)) or hasattr(logs, "__fspath__"):
         from pathlib import Path
 
+        from pgmkit.data.tables import read_csv
+
         path = Path(logs)
         if not path.is_file():
             raise DataError(f"no log file '{path}'")
-        return pd.read_csv(path)
+        return read_csv(path)
     raise DataError(f"logs must be a DataFrame or a CSV path; received {type(logs).__name__}")

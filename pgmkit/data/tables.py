@@ -117,3 +117,23 @@ def decode(spec: ModelSpec, name: str, codes: np.ndarray) -> np.ndarray:
     """State names for codes of variable ``name`` (object array)."""
     states = np.array(spec[name].states, dtype=object)
     return states[codes]
+
+
+def read_csv(path, text: bool = False) -> pd.DataFrame:
+    """Read a CSV file, turning every way it can fail into one ``DataError`` line.
+
+    With ``text=True`` every column stays text (states as written; empty cells are
+    NaN); otherwise pandas infers numbers, which an order column needs to sort right.
+    """
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    options = {"dtype": str, "keep_default_na": False, "na_values": [""]} if text else {}
+    try:
+        return pd.read_csv(path, **options)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: the file is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise DataError(f"{path}: cannot read as CSV: {str(exc).splitlines()[0]}") from None

@@ -87,3 +87,15 @@ def test_sampling_is_seeded(bkt):
     a = bkt.sample_sequences(5, 6, seed=4)
     pd.testing.assert_frame_equal(a, bkt.sample_sequences(5, 6, seed=4))
     assert not a.equals(bkt.sample_sequences(5, 6, seed=5))
+
+
+def test_unreadable_csv_logs_give_one_line_data_errors(tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    broken = tmp_path / "broken.csv"
+    broken.write_text('a,b\n1,2,3,4\n"x\n')
+    bkt = pgmkit.example("bkt")
+    with pytest.raises(pgmkit.DataError, match="empty.csv: the file is empty"):
+        bkt.fit(empty, sequence="a", order="b")
+    with pytest.raises(pgmkit.DataError, match="broken.csv: cannot read as CSV"):
+        bkt.fit(broken, sequence="a", order="b")
