@@ -146,7 +146,7 @@ def test_samples_are_reproducible_under_a_seed():
     assert not bn.sample(100, seed=7).equals(bn.sample(100, seed=8))
 
 
-def test_every_state_combination_is_reachable_in_small_models():
+def test_probabilities_of_all_full_assignments_sum_to_one():
     bn = pgmkit.example("alarm")
     names, joint = brute_joint(bn.spec)
     total = sum(bn.probability(dict(zip(names, combo)))
