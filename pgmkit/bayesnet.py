@@ -250,7 +250,7 @@ class BayesNet(Model):
         else:
             from pgmkit.backends.batched.query import log_likelihood_rows
 
-            rows = np.asarray(log_likelihood_rows(self.spec, data))
+            rows = np.asarray(log_likelihood_rows(self.spec, data, codes=codes))
         return rows if per_row else float(rows.sum())
 
     def fit(self, data: pd.DataFrame, method: str = "mle", prior: str = "BDeu",
@@ -329,8 +329,9 @@ class BayesNet(Model):
 
 def _state_text(state) -> str:
     """A state given in Python as the text the spec uses (1 -> "1"; True is refused)."""
-    if isinstance(state, (bool, np.bool_)):
+    from pgmkit.data.tables import state_text
+
+    text = state_text(state)
+    if text is None:
         raise EvidenceError(f"state {state!r} is a boolean; states are strings such as 'yes'")
-    if isinstance(state, (float, np.floating)) and float(state).is_integer():
-        return str(int(state))
-    return str(state)
+    return text

@@ -50,16 +50,23 @@ def check_columns(spec: ModelSpec, df: pd.DataFrame, columns: Sequence[str] | No
     return columns
 
 
-def _label(value, name: str) -> str:
-    """One distinct cell value as state text: integral numbers become their digits."""
+def state_text(value) -> str | None:
+    """A value as the state text the spec uses: whole numbers become their digits
+    (``1``, ``1.0`` -> ``"1"``). ``None`` for booleans, which name no state."""
     if isinstance(value, (bool, np.bool_)):
-        raise DataError(f"column '{name}' holds booleans; write its states as text "
-                        "(e.g. 'yes'/'no') or as 0/1")
-    if isinstance(value, (float, np.floating)) and float(value).is_integer():
-        return str(int(value))
-    if isinstance(value, (int, np.integer)):
+        return None
+    if isinstance(value, (int, np.integer)) or (
+            isinstance(value, (float, np.floating)) and float(value).is_integer()):
         return str(int(value))
     return str(value)
+
+
+def _label(value, name: str) -> str:
+    text = state_text(value)
+    if text is None:
+        raise DataError(f"column '{name}' holds booleans; write its states as text "
+                        "(e.g. 'yes'/'no') or as 0/1")
+    return text
 
 
 def encode_column(spec: ModelSpec, col: pd.Series, name: str | None = None) -> np.ndarray:

@@ -12,7 +12,8 @@ from pgmkit.errors import Problem, SpecError
 from pgmkit.spec.cpd import NeuralCPD
 from pgmkit.spec.cpd_forms import GUIDE_KEYS, neural, parse_cpd, row_lines
 from pgmkit.spec.model import Discrete, ModelSpec, ParentRef, Real, Variable
-from pgmkit.spec.reading import Collector, boolean, number, state_name, unknown_keys
+from pgmkit.spec.reading import (Collector, boolean, number, state_name, unknown_keys,
+                                 whole_numbers)
 from pgmkit.spec.validate import problems as validation_problems
 from pgmkit.spec.yaml_io import line_of
 
@@ -89,16 +90,9 @@ def _domain(vname: str, vraw, col: Collector):
     shape = vraw["real"]
     if shape is None:
         shape = []
-    dims = shape if isinstance(shape, (list, tuple)) else [shape]
-    out = []
-    for d in dims:
-        try:
-            out.append(int(str(d)))
-        except ValueError:
-            col.add(f"'real' must be a shape such as [8]; received {shape!r}", vname,
-                    line_of(vraw, "real"))
-            return None
-    return Real(tuple(out))
+    dims = whole_numbers(shape, "'real' must be a shape such as [8]", col, vname,
+                         line_of(vraw, "real"))
+    return None if dims is None else Real(dims)
 
 
 def _parents(vname: str, vraw: Mapping, col: Collector) -> tuple[ParentRef, ...]:

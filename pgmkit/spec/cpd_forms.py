@@ -11,7 +11,7 @@ import numpy as np
 from pgmkit.errors import did_you_mean
 from pgmkit.spec.cpd import LinearGaussianCPD, NeuralCPD, NormalCPD, TableCPD
 from pgmkit.spec.model import Discrete, ParentRef, Real, Variable
-from pgmkit.spec.reading import Collector, boolean, number, numbers, unknown_keys
+from pgmkit.spec.reading import Collector, boolean, number, numbers, unknown_keys, whole_numbers
 from pgmkit.spec.yaml_io import line_of
 
 CPD_KINDS = ("normal", "gaussian", "linear_gaussian", "neural")
@@ -253,16 +253,8 @@ def neural(vname: str, body: Mapping, keys: Sequence[str], col: Collector) -> Ne
     if not family:
         col.add("neural block needs 'family' (one of normal, bernoulli, categorical)", vname,
                 line_of(body))
-    hidden_raw = body.get("hidden") or []
-    if not isinstance(hidden_raw, (list, tuple)):
-        hidden_raw = [hidden_raw]
-    hidden = []
-    for h in hidden_raw:
-        try:
-            hidden.append(int(str(h)))
-        except ValueError:
-            col.add(f"neural 'hidden' must be a list of layer sizes; received {h!r}", vname,
-                    line_of(body, "hidden"))
+    hidden = whole_numbers(body.get("hidden") or [], "neural 'hidden' must be a list of layer "
+                           "sizes", col, vname, line_of(body, "hidden")) or ()
     scale = body.get("scale")
     if scale is not None and str(scale) != "learned":
         scale = number(scale, "neural 'scale'", col, vname, line_of(body, "scale"))

@@ -79,3 +79,13 @@ def state_name(value, what: str, col: Collector, var: str | None) -> str:
         return str(value)
     return str(value)
 
+
+def whole_numbers(raw, what: str, col: Collector, var: str | None,
+                  line: int | None) -> tuple[int, ...] | None:
+    """A number or list of numbers as ints (``8`` or ``[8, 8]``); ``None`` after a problem."""
+    items = raw if isinstance(raw, (list, tuple)) else [raw]
+    try:
+        return tuple(int(str(x)) for x in items)
+    except ValueError:
+        col.add(f"{what}; received {raw!r}", var, line)
+        return None

@@ -170,8 +170,11 @@ def _frame(net, groups, results, log_ev: np.ndarray, index) -> pd.DataFrame:
 
 
 def log_likelihood_rows(spec: ModelSpec, df: pd.DataFrame, *, chunk_size: int | None = None,
-                        max_cost: float | None = None) -> np.ndarray:
+                        max_cost: float | None = None, codes: np.ndarray | None = None
+                        ) -> np.ndarray:
     """Per-row log P(observed cells); missing cells are summed out, ``-inf`` if impossible.
+
+    ``codes`` is ``encode_frame(spec, df)`` when the caller has it already.
 
     Examples
     --------
@@ -182,7 +185,7 @@ def log_likelihood_rows(spec: ModelSpec, df: pd.DataFrame, *, chunk_size: int | 
     0.001
     """
     net = compile_net(spec)
-    codes = encode_frame(spec, df)
+    codes = encode_frame(spec, df) if codes is None else codes
     log_ev, _ = _run(net, codes, [net.index[c] for c in df.columns], [], chunk_size,
                      max_cost, False)
     return log_ev
