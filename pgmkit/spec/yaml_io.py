@@ -84,13 +84,27 @@ _MERGE = "tag:yaml.org,2002:merge"
 
 def _pairs(node: yaml.MappingNode) -> list[tuple[Any, Any, bool]]:
     """A mapping's (key, value, explicit) node pairs with YAML merge keys (``<<: *base``)
-    expanded; merged pairs come first, so the explicit keys written after override them."""
+    expanded by the YAML 1.1 merge rule, implemented here so that it does not change with
+    the parser's version: keys written in the mapping override merged ones, and in a merge
+    list (``<<: [*a, *b]``) an earlier mapping wins over a later one. Merged pairs come
+    first, lowest precedence first, because later pairs overwrite earlier ones."""
     if not any(k.tag == _MERGE for k, _ in node.value):
         return [(k, v, True) for k, v in node.value]
-    flat = yaml.MappingNode(node.tag, list(node.value), node.start_mark, node.end_mark)
-    yaml.constructor.SafeConstructor().flatten_mapping(flat)
-    n_merged = len(flat.value) - sum(k.tag != _MERGE for k, _ in node.value)
-    return [(k, v, i >= n_merged) for i, (k, v) in enumerate(flat.value)]
+    merged: list[list[tuple[Any, Any]]] = []
+    explicit: list[tuple[Any, Any, bool]] = []
+    for key, value in node.value:
+        if key.tag != _MERGE:
+            explicit.append((key, value, True))
+            continue
+        sources = value.value if isinstance(value, yaml.SequenceNode) else [value]
+        for source in sources:
+            if not isinstance(source, yaml.MappingNode):
+                raise yaml.constructor.ConstructorError(
+                    None, None, "expected a mapping or list of mappings for merging",
+                    source.start_mark)
+            merged.append([(k, v) for k, v, _ in _pairs(source)])
+    ordered = [(k, v, False) for group in reversed(merged) for k, v in group]
+    return ordered + explicit
 
 
 def _convert(node, source, problems):

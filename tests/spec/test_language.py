@@ -120,6 +120,25 @@ variables:
     assert spec["C"].cpd.table.tolist() == [0.5, 0.5]
 
 
+def test_merge_precedence_is_pgmkits_own_rule():
+    # YAML 1.1 merge: explicit keys > first mapping of the list > later ones, and a merged
+    # mapping's own merges resolve first (the rule must not follow the parser's version)
+    spec = from_yaml("""
+name: merges
+variables:
+  A: &two {states: [a, b], cpd: [0.5, 0.5]}
+  B: &three {states: [x, y, z], cpd: [0.2, 0.3, 0.5], latent: true}
+  C: &nested {<<: *three, states: [p, q], cpd: [0.9, 0.1]}
+  D: {<<: [*nested, *two]}
+  E: {<<: [*two, *nested], cpd: [0.6, 0.4]}
+""")
+    assert spec["C"].states == ("p", "q") and spec["C"].latent
+    assert spec["D"].states == ("p", "q") and spec["D"].cpd.table.tolist() == [0.9, 0.1]
+    assert spec["D"].latent
+    assert spec["E"].states == ("a", "b") and spec["E"].cpd.table.tolist() == [0.6, 0.4]
+    assert spec["E"].latent  # only the later mapping has the key: it still merges
+
+
 @pytest.mark.parametrize("text, fragment", [
     ("name: d\nvariables:\n  A: {states: [a, b], states: [c]}\n",
      "line 3: duplicate key 'states' (first at line 3)"),
