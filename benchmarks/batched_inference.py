@@ -25,9 +25,9 @@ import pandas as pd
 
 import pgmkit
 from pgmkit.api import example_spec
-from pgmkit.backends.batched import compile as batched_compile
-from pgmkit.backends.batched.compile import normalized
-from pgmkit.backends.batched.query import STRATEGIES, query_batch
+from pgmkit.backends.contraction import compile as batched_compile
+from pgmkit.backends.contraction.compile import normalized
+from pgmkit.backends.contraction.infer import STRATEGIES, query_batch
 
 NETWORKS = ["alarm", "hepar2", "win95pts", "andes", "pathfinder"]
 

@@ -25,7 +25,7 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 _LAZY = {
     "load": "pgmkit.api", "example": "pgmkit.api", "model": "pgmkit.api", "wrap": "pgmkit.api",
     "example_spec": "pgmkit.api",
-    "BayesNet": "pgmkit.bayesnet", "DynamicBayesNet": "pgmkit.dynamic",
+    "BayesNet": "pgmkit.bayesnet", "DynamicBayesNet": "pgmkit.temporal.dynamic",
     "MixtureModel": "pgmkit.mixture", "DeepModel": "pgmkit.deep",
     "ModelSpec": "pgmkit.spec.model", "Variable": "pgmkit.spec.model",
     "Discrete": "pgmkit.spec.model", "Real": "pgmkit.spec.model",

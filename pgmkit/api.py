@@ -24,7 +24,7 @@ def facade_for(spec: ModelSpec, backend: str | None = None):
     ``backend='pyro'`` on a static spec always gives a DeepModel.
     """
     if spec.temporal:
-        from pgmkit.dynamic import DynamicBayesNet
+        from pgmkit.temporal.dynamic import DynamicBayesNet
 
         return DynamicBayesNet
     if backend == "pyro":
@@ -69,10 +69,10 @@ def load(path: str | os.PathLike, backend: str | None = None, fmt: str | None = 
 
     path = Path(path)
     if path.is_dir():
-        from pgmkit.dynamic_groups import INDEX_FILE
+        from pgmkit.temporal.groups import INDEX_FILE
 
         if (path / INDEX_FILE).is_file():
-            from pgmkit.dynamic_groups import GroupedDynamicBayesNet
+            from pgmkit.temporal.groups import GroupedDynamicBayesNet
 
             return GroupedDynamicBayesNet.load(path)
         from pgmkit.deep import DeepModel

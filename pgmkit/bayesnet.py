@@ -86,7 +86,7 @@ class BayesNet(Model):
 
     def _ve(self):
         self._require_cpds()
-        from pgmkit.backends.pgmpy.inference import engine
+        from pgmkit.backends.pgmpy.infer import engine
 
         return self.compiled("pgmpy", lambda: engine(self.spec))
 
@@ -98,7 +98,7 @@ class BayesNet(Model):
         Raises ``EvidenceError`` for unknown variables or states, a variable both
         queried and observed, and impossible evidence.
         """
-        from pgmkit.backends.pgmpy.inference import joint
+        from pgmkit.backends.pgmpy.infer import joint
 
         names = self._variables(variables)
         ev = self._evidence(evidence, names)
@@ -133,7 +133,7 @@ class BayesNet(Model):
 
     def _log_probability(self, ev: dict[str, str]) -> float:
         """log P(ev) by the chain rule: one single-variable query per assigned variable."""
-        from pgmkit.backends.pgmpy.inference import joint
+        from pgmkit.backends.pgmpy.infer import joint
 
         total, given = 0.0, {}
         for name in self.spec.topological_order():
@@ -157,7 +157,7 @@ class BayesNet(Model):
         explanation). With a subset, the other variables are summed out (marginal MAP).
         """
         from pgmkit.backends.maxproduct import mpe
-        from pgmkit.backends.pgmpy.inference import map_joint
+        from pgmkit.backends.pgmpy.infer import map_joint
 
         names = self._variables(variables, "map")
         ev = self._evidence(evidence, names)
@@ -248,7 +248,7 @@ class BayesNet(Model):
 
             rows = log_prob(self.spec, codes, list(data.columns))
         else:
-            from pgmkit.backends.batched.query import log_likelihood_rows
+            from pgmkit.backends.contraction.infer import log_likelihood_rows
 
             rows = np.asarray(log_likelihood_rows(self.spec, data, codes=codes))
         return rows if per_row else float(rows.sum())
@@ -280,7 +280,7 @@ class BayesNet(Model):
                             f"expected one of {list(FIT_METHODS)}")
         check_frame(data)
         if method == "em":
-            from pgmkit.backends.batched.em import fit_em
+            from pgmkit.backends.contraction.learn import fit_em
 
             spec, history = fit_em(self.spec, data, pseudo_count=pseudo_count, **em_options)
             return self._new(spec, history)
@@ -312,7 +312,7 @@ class BayesNet(Model):
         Returns a DataFrame aligned with the input rows: a ``Var=state`` column per state
         (or per joint state with ``joint=True``), ``log_evidence`` and ``impossible``.
         """
-        from pgmkit.backends.batched.query import query_batch
+        from pgmkit.backends.contraction.infer import query_batch
 
         self._require_cpds()
         names = self._variables(variables)
@@ -320,7 +320,7 @@ class BayesNet(Model):
 
     def predict(self, data: pd.DataFrame, target: str) -> pd.DataFrame:
         """Classify ``target`` for each row from the other columns (missing cells allowed)."""
-        from pgmkit.backends.batched.query import predict
+        from pgmkit.backends.contraction.infer import predict
 
         self._require_cpds()
         self._variables(target, "predict")

@@ -111,7 +111,7 @@ class DeepModel(Model):
         >>> m.fit(x, epochs=1, progress=False).history.method
         'svi'
         """
-        from pgmkit.backends.pyro.svi import TrainConfig, train
+        from pgmkit.backends.pyro.learn import TrainConfig, train
 
         program = self._build(seed)
         tensors, n = self._tensors(data)
@@ -142,7 +142,7 @@ class DeepModel(Model):
         >>> m.elbo(np.zeros((3, 64))) < 0
         True
         """
-        from pgmkit.backends.pyro.svi import evaluate
+        from pgmkit.backends.pyro.learn import evaluate
 
         tensors, n = self._tensors(x)
         total = 0.0
@@ -159,7 +159,7 @@ class DeepModel(Model):
         rises with K; with no continuous latent it is the exact log-likelihood. Returns the
         mean per row, or one value per row with ``per_row=True``.
         """
-        from pgmkit.backends.pyro.enum import iwae
+        from pgmkit.backends.pyro.infer import iwae
 
         if num_samples < 1:
             raise DataError(f"num_samples must be >= 1; received {num_samples}")
@@ -214,7 +214,7 @@ class DeepModel(Model):
         >>> pgmkit.example("vae").encode(np.zeros((2, 64))).shape
         (2, 8)
         """
-        from pgmkit.backends.pyro.enum import marginals
+        from pgmkit.backends.pyro.infer import marginals
         from pgmkit.backends.pyro.ops import guide_means
 
         program = self.program

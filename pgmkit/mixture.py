@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pgmkit.backends.pomegranate.kernel import single_threaded  # torch-free at import
+from pgmkit.backends.forward_backward.kernel import single_threaded  # torch-free at import
 from pgmkit.base import Model
 from pgmkit.errors import DataError, UnsupportedError
 from pgmkit.results import FitHistory
@@ -35,7 +35,7 @@ class MixtureModel(Model):
 
     def __init__(self, spec, backend: str | None = None):
         super().__init__(spec, backend)
-        from pgmkit.backends.pomegranate.compile import layout_of
+        from pgmkit.backends.forward_backward.compile import layout_of
 
         if spec.temporal:
             raise UnsupportedError(f"model '{spec.name}' is temporal: use DynamicBayesNet")
@@ -49,8 +49,8 @@ class MixtureModel(Model):
         ``restarts`` > 1 adds random starts seeded by ``seed`` (the best log-likelihood
         wins); ``tol`` is the least gain in log-likelihood per row that continues EM.
         """
-        from pgmkit.backends.pomegranate.compile import params_from_specs, spec_for_group
-        from pgmkit.backends.pomegranate.em import run_em
+        from pgmkit.backends.forward_backward.compile import params_from_specs, spec_for_group
+        from pgmkit.backends.forward_backward.learn import run_em
 
         batch = self._pack(data)
         start = params_from_specs(self.layout, [self.spec])
@@ -65,7 +65,7 @@ class MixtureModel(Model):
         """``p(latent | row)`` for every row: columns ``P(var=state)``, aligned with ``data``."""
         import pandas as pd
 
-        from pgmkit.backends.pomegranate import inference
+        from pgmkit.backends.forward_backward import infer as inference
 
         batch, bound = self._bind(data)
         probs = inference.state_posterior(bound, smooth=False)
@@ -97,8 +97,8 @@ class MixtureModel(Model):
 
     def sample(self, n: int, seed: int | None = None):
         """``n`` rows drawn from the model (latent columns included)."""
-        from pgmkit.backends.pomegranate.inference import sample_sequences
-        from pgmkit.dynamic import samples_frame
+        from pgmkit.backends.forward_backward.infer import sample_sequences
+        from pgmkit.temporal.dynamic import samples_frame
 
         frame = samples_frame(self.spec, sample_sequences(self.spec, n, 1, seed), ROW, "__step__")
         return frame.drop(columns=[ROW, "__step__"])
@@ -117,8 +117,8 @@ class MixtureModel(Model):
         return pack_logs(self.spec, framed, ROW, None)
 
     def _bind(self, data):
-        from pgmkit.backends.pomegranate.compile import params_from_specs
-        from pgmkit.backends.pomegranate.engine import bind
+        from pgmkit.backends.forward_backward.compile import params_from_specs
+        from pgmkit.backends.forward_backward.engine import bind
 
         batch = self._pack(data)
         params = self.compiled("params", lambda: params_from_specs(self.layout, [self.spec]))

@@ -64,7 +64,7 @@ def read_logs(path: str, order: str | None):
 
 def _query(args) -> int:
     from pgmkit.cli.common import load_model, output_table
-    from pgmkit.dynamic import TemporalQueries
+    from pgmkit.temporal.dynamic import TemporalQueries
 
     model = load_model(args.model)
     if not isinstance(model, TemporalQueries):

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 import pgmkit
 from pgmkit.api import example_spec
-from pgmkit.backends.batched.compile import normalized
-from pgmkit.backends.batched.query import STRATEGIES, query_batch
+from pgmkit.backends.contraction.compile import normalized
+from pgmkit.backends.contraction.infer import STRATEGIES, query_batch
 from pgmkit.spec.cpd import TableCPD
 from pgmkit.spec.model import Discrete, ModelSpec, ParentRef, Variable
 from pgmkit.spec.validate import check

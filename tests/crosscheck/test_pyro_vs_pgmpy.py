@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import pgmkit
-from pgmkit.backends.pyro import enum
+from pgmkit.backends.pyro import infer as enum
 from pgmkit.backends.pyro.compile import Program
 
 TOL = 1e-6

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import pgmkit
-from pgmkit.backends.pyro import enum
+from pgmkit.backends.pyro import infer as enum
 from pgmkit.backends.pyro.compile import Program
 from pgmkit.spec.build import build_spec
 from tests.deep.helpers import mixture_data, tiny_vae

@@ -180,7 +180,7 @@ def test_bad_training_settings(vae):
 def test_exact_evidence_refuses_guided_latents(vae):
     import torch
 
-    from pgmkit.backends.pyro.enum import log_evidence
+    from pgmkit.backends.pyro.infer import log_evidence
 
     with pytest.raises(UnsupportedError, match=r"model '.*' has guided latents \['z'\]"):
         log_evidence(vae.program, {"x": torch.zeros(2, 64)}, 2)

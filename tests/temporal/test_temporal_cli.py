@@ -41,7 +41,7 @@ def test_fit_per_skill_then_predict_to_csv(logs_csv, tmp_path):
     logs = pd.read_csv(logs_csv)
     assert len(pred) == len(logs) and (pred["student"] == logs["student"]).all()
     # the CLI answers exactly what the Python API answers for the same fitted models
-    from pgmkit.dynamic_groups import GroupedDynamicBayesNet
+    from pgmkit.temporal.groups import GroupedDynamicBayesNet
 
     api = GroupedDynamicBayesNet.load(tmp_path / "fitted").predict_next(logs, sequence="student")
     np.testing.assert_allclose(pred["P(correct=1)"], api["P(correct=1)"], atol=1e-12)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import pgmkit
-from pgmkit.dynamic_groups import GroupedDynamicBayesNet
+from pgmkit.temporal.groups import GroupedDynamicBayesNet
 
 
 def _hidden_dropped(model, n, length, seed):
@@ -84,7 +84,7 @@ def test_flat_hmm_em_equals_pomegranate_baum_welch():
     re-estimation turned off (a DBN has no end state), gives the same parameters."""
     import torch
 
-    from pgmkit.backends.pomegranate.compile import to_dense_hmm
+    from pgmkit.backends.forward_backward.compile import to_dense_hmm
 
     model = pgmkit.example("hmm")
     logs = _hidden_dropped(model, 30, 40, seed=7)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import pgmkit
-from pgmkit.backends.pomegranate.compile import layout_of, to_dense_hmm
+from pgmkit.backends.forward_backward.compile import layout_of, to_dense_hmm
 from temporal_brute import evidence_of, marginal
 
 TEMPORAL = ["hmm", "gaussian_hmm", "factorial_hmm", "coupled_hmm", "boltzmann_zipper", "bkt",

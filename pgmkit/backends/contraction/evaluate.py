@@ -10,7 +10,7 @@ from typing import Iterator
 
 import numpy as np
 
-from pgmkit.backends.batched.compile import CompiledNet, Plan
+from pgmkit.backends.contraction.compile import CompiledNet, Plan
 from pgmkit.errors import CostError
 
 #: Patterns shared by fewer rows than this are merged into one pattern with per-row

@@ -14,8 +14,8 @@ import logging
 import numpy as np
 import pandas as pd
 
-from pgmkit.backends.batched.compile import CompiledNet
-from pgmkit.backends.batched.evaluate import chunks, operands, row_groups_for
+from pgmkit.backends.contraction.compile import CompiledNet
+from pgmkit.backends.contraction.evaluate import chunks, operands, row_groups_for
 from pgmkit.data.tables import encode_frame
 from pgmkit.errors import DataError, UnsupportedError, format_choices
 from pgmkit.estimate import normalize_rows
@@ -200,7 +200,7 @@ def _chunk_loglik(net: CompiledNet, plan, sub: dict, rows: np.ndarray, table):
     import opt_einsum
     import torch
 
-    from pgmkit.backends.batched.evaluate import flat_index
+    from pgmkit.backends.contraction.evaluate import flat_index
 
     def vector(a):
         return torch.from_numpy(np.asarray(a))

@@ -11,8 +11,8 @@ import pytest
 
 import pgmkit
 from pgmkit.api import example_spec
-from pgmkit.backends.batched.em import fit_em
-from pgmkit.backends.batched.query import log_likelihood_rows
+from pgmkit.backends.contraction.learn import fit_em
+from pgmkit.backends.contraction.infer import log_likelihood_rows
 from pgmkit.errors import DataError
 from pgmkit.spec.build import build_spec
 

@@ -13,10 +13,10 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from pgmkit.backends.batched.compile import check_cost, compile_net
-from pgmkit.backends.batched.evaluate import (MERGE_FLOPS, MIN_PATTERN_ROWS, RowGroup, chunks,
+from pgmkit.backends.contraction.compile import check_cost, compile_net
+from pgmkit.backends.contraction.evaluate import (MERGE_FLOPS, MIN_PATTERN_ROWS, RowGroup, chunks,
                                               evaluate, group_rows, row_groups_for)
-from pgmkit.backends.batched.lookup import MAX_JOINT, joint_size, lookup_batch
+from pgmkit.backends.contraction.lookup import MAX_JOINT, joint_size, lookup_batch
 from pgmkit.data.tables import encode_frame
 from pgmkit.errors import CostError, DataError, EvidenceError, did_you_mean, format_choices
 from pgmkit.spec.model import ModelSpec

@@ -13,7 +13,7 @@ from typing import Iterator, Mapping
 
 import yaml
 
-from pgmkit.dynamic import DynamicBayesNet, TemporalQueries, samples_frame, unknown_group
+from pgmkit.temporal.dynamic import DynamicBayesNet, TemporalQueries, samples_frame, unknown_group
 from pgmkit.errors import DataError
 from pgmkit.results import FitHistory
 
@@ -79,8 +79,8 @@ class GroupedDynamicBayesNet(TemporalQueries, Mapping):
     def _bind(self, logs, sequence, order, groupby):
         import numpy as np
 
-        from pgmkit.backends.pomegranate.compile import params_from_specs
-        from pgmkit.backends.pomegranate.engine import bind
+        from pgmkit.backends.forward_backward.compile import params_from_specs
+        from pgmkit.backends.forward_backward.engine import bind
         from pgmkit.data.sequences import pack_logs, read_logs
 
         groupby = groupby or self.groupby
@@ -98,7 +98,7 @@ class GroupedDynamicBayesNet(TemporalQueries, Mapping):
         import numpy as np
         import pandas as pd
 
-        from pgmkit.backends.pomegranate.inference import sample_sequences
+        from pgmkit.backends.forward_backward.infer import sample_sequences
 
         seeds = np.random.SeedSequence(seed).spawn(len(self.models))
         parts = []

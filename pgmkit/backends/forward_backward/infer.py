@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from pgmkit.backends.pomegranate import kernel
-from pgmkit.backends.pomegranate.compile import Layout, gaussian_by_state, log_emission_tables
+from pgmkit.backends.forward_backward import kernel
+from pgmkit.backends.forward_backward.compile import Layout, gaussian_by_state, log_emission_tables
 from pgmkit.spec.model import ModelSpec
 
 

@@ -272,7 +272,7 @@ def _path(net, equation: str, shapes, outputs, batched: bool, max_cost):
     """
     import opt_einsum
 
-    from pgmkit.backends.batched.order import elimination_path
+    from pgmkit.backends.contraction.order import elimination_path
 
     inputs, output = equation.split("->")
     inputs = inputs.split(",")

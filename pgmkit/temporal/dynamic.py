@@ -2,7 +2,7 @@
 
 A temporal spec is compiled to one hidden Markov model over the product of its state
 variables and learned by EM that keeps the spec's factorization (see
-:mod:`pgmkit.backends.pomegranate`). Input is a long-format log: one row per event, a
+:mod:`pgmkit.backends.forward_backward`). Input is a long-format log: one row per event, a
 sequence-id column, an order column and one column per observed variable. Every query
 returns a DataFrame aligned with the input rows.
 """
@@ -12,7 +12,7 @@ import numpy as np
 
 from pgmkit.base import Model
 from pgmkit.errors import DataError, UnsupportedError, did_you_mean, format_choices
-from pgmkit.backends.pomegranate.kernel import single_threaded  # torch-free at import
+from pgmkit.backends.forward_backward.kernel import single_threaded  # torch-free at import
 from pgmkit.results import FitHistory
 
 
@@ -47,7 +47,7 @@ class TemporalQueries:
                 groupby: str | None = None):
         """The most probable joint path of the latent variables: one column per latent
         variable holding its state, and ``path_log_probability`` (per sequence)."""
-        from pgmkit.backends.pomegranate import inference
+        from pgmkit.backends.forward_backward import infer as inference
 
         logs, batch, bound = self._bind(logs, sequence, order, groupby)
         codes, score = inference.viterbi_states(bound)
@@ -62,7 +62,7 @@ class TemporalQueries:
         """For each event, the distribution of its observed variables given the events
         before it in its sequence (what knowledge tracing is scored on): columns
         ``P(var=state)`` for discrete variables, ``E(var)`` for real ones."""
-        from pgmkit.backends.pomegranate import inference
+        from pgmkit.backends.forward_backward import infer as inference
         from pgmkit.data.sequences import real_columns
 
         logs, batch, bound = self._bind(logs, sequence, order, groupby)
@@ -87,7 +87,7 @@ class TemporalQueries:
 
     @single_threaded
     def _posterior(self, logs, sequence, order, groupby, smooth: bool):
-        from pgmkit.backends.pomegranate import inference
+        from pgmkit.backends.forward_backward import infer as inference
 
         logs, batch, bound = self._bind(logs, sequence, order, groupby)
         probs = inference.state_posterior(bound, smooth)
@@ -131,7 +131,7 @@ class DynamicBayesNet(TemporalQueries, Model):
 
     def __init__(self, spec, backend: str | None = None):
         super().__init__(spec, backend)
-        from pgmkit.backends.pomegranate.compile import layout_of
+        from pgmkit.backends.forward_backward.compile import layout_of
 
         self.layout = layout_of(self.spec)      # refuses what the backend cannot hold, early
 
@@ -160,8 +160,8 @@ class DynamicBayesNet(TemporalQueries, Model):
         >>> hmm.fit(logs, seed=0, progress=False).history.method
         'em'
         """
-        from pgmkit.backends.pomegranate.compile import params_from_specs, spec_for_group
-        from pgmkit.backends.pomegranate.em import run_em
+        from pgmkit.backends.forward_backward.compile import params_from_specs, spec_for_group
+        from pgmkit.backends.forward_backward.learn import run_em
         from pgmkit.data.sequences import pack_logs, read_logs
 
         if method != "em":
@@ -181,7 +181,7 @@ class DynamicBayesNet(TemporalQueries, Model):
             gh = FitHistory((float(res.group_loglik[g]),), res.converged, (), "em",
                             {"restart": int(res.chosen[g])})
             models[label] = self._new(spec_for_group(self.layout, res.params, g), gh)
-        from pgmkit.dynamic_groups import GroupedDynamicBayesNet
+        from pgmkit.temporal.groups import GroupedDynamicBayesNet
 
         return GroupedDynamicBayesNet(models, groupby, history)
 
@@ -195,7 +195,7 @@ class DynamicBayesNet(TemporalQueries, Model):
         >>> pgmkit.example("bkt").sample_sequences(3, 5, seed=0).shape
         (15, 4)
         """
-        from pgmkit.backends.pomegranate.inference import sample_sequences
+        from pgmkit.backends.forward_backward.infer import sample_sequences
         from pgmkit.errors import SpecError
 
         if self.spec.missing_cpds:
@@ -207,8 +207,8 @@ class DynamicBayesNet(TemporalQueries, Model):
         return samples_frame(self.spec, sample_sequences(self.spec, n, length, seed), sequence, order)
 
     def _bind(self, logs, sequence, order, groupby):
-        from pgmkit.backends.pomegranate.compile import params_from_specs
-        from pgmkit.backends.pomegranate.engine import bind
+        from pgmkit.backends.forward_backward.compile import params_from_specs
+        from pgmkit.backends.forward_backward.engine import bind
         from pgmkit.data.sequences import pack_logs, read_logs
 
         logs = read_logs(logs)

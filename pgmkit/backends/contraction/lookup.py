@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from pgmkit.backends.batched.compile import CompiledNet, constant_tensor
-from pgmkit.backends.batched.evaluate import with_observed
+from pgmkit.backends.contraction.compile import CompiledNet, constant_tensor
+from pgmkit.backends.contraction.evaluate import with_observed
 
 #: Largest joint table (entries) worth building; 2**21 float64 = 16 MiB.
 MAX_JOINT = 2 ** 21

@@ -5,9 +5,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pgmkit.backends.pomegranate import kernel
+from pgmkit.backends.forward_backward import kernel
 from pgmkit.data.sequences import show
-from pgmkit.backends.pomegranate.compile import (Layout, Params, check_complete, gaussian_by_state,
+from pgmkit.backends.forward_backward.compile import (Layout, Params, check_complete, gaussian_by_state,
                                                  log_emission_tables, log_initial, log_transition)
 
 

@@ -7,7 +7,7 @@ import pytest
 from tests.conftest import run_cli
 
 from pgmkit.api import example_spec
-from pgmkit.backends.batched.query import query_batch
+from pgmkit.backends.contraction.infer import query_batch
 
 
 def test_query_batch_from_csv(tmp_path):

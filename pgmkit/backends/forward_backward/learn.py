@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pgmkit.backends.pomegranate import kernel
-from pgmkit.backends.pomegranate.compile import Layout, Params, family_axes
-from pgmkit.backends.pomegranate.engine import bind
+from pgmkit.backends.forward_backward import kernel
+from pgmkit.backends.forward_backward.compile import Layout, Params, family_axes
+from pgmkit.backends.forward_backward.engine import bind
 
 log = logging.getLogger(__name__)
 VAR_FLOOR = 1e-6

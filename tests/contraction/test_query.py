@@ -8,8 +8,8 @@ import pytest
 from tests.conftest import brute_joint
 
 from pgmkit.api import example_spec
-from pgmkit.backends.batched import compile as batched_compile
-from pgmkit.backends.batched.query import STRATEGIES, log_likelihood_rows, predict, query_batch
+from pgmkit.backends.contraction import compile as batched_compile
+from pgmkit.backends.contraction.infer import STRATEGIES, log_likelihood_rows, predict, query_batch
 from pgmkit.errors import CostError, DataError, EvidenceError
 from pgmkit.spec.build import build_spec
 
