@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from pgmkit.errors import Problem, SpecError
-from pgmkit.spec.cpd import NeuralCPD
-from pgmkit.spec.cpd_forms import GUIDE_KEYS, neural, parse_cpd, row_lines
+from pgmkit.spec.cpd_forms import parse_cpd, row_lines
+from pgmkit.spec.guide import parse_guide
 from pgmkit.spec.model import Discrete, ModelSpec, ParentRef, Real, Variable
 from pgmkit.spec.reading import (Collector, boolean, number, state_name, unknown_keys,
                                  whole_numbers)
@@ -54,7 +54,7 @@ def build_spec(raw: Any, source: str | None = None, validate: bool = True) -> Mo
         var = _variable(str(vname), vraw, domains, temporal, col)
         if var is not None:
             variables.append(var)
-    guide = _guide(raw.get("guide"), col, line_of(raw, "guide"))
+    guide = parse_guide(raw.get("guide"), col, line_of(raw, "guide"))
     spec = ModelSpec(name=name, variables=tuple(variables), temporal=temporal, guide=guide,
                      description=str(raw.get("description") or ""), source=source,
                      lines={k: v for k, v in col.lines.items() if v})
@@ -64,8 +64,6 @@ def build_spec(raw: Any, source: str | None = None, validate: bool = True) -> Mo
     if found:
         raise SpecError(found)
     return spec
-
-
 
 
 def _domain(vname: str, vraw, col: Collector):
@@ -143,25 +141,3 @@ def _variable(vname: str, vraw, domains, temporal: bool, col: Collector) -> Vari
         var = Variable(vname, domain, parents, cpd if key == "cpd" else var.cpd, latent,
                        cpd if key == "initial" else var.initial, beta)
     return var
-
-
-def _guide(raw, col: Collector, line) -> dict[str, NeuralCPD]:
-    if raw is None:
-        return {}
-    if not isinstance(raw, Mapping):
-        col.add("'guide' must map latent variables to {neural: {...}}", line=line)
-        return {}
-    out = {}
-    for name, body in raw.items():
-        name = str(name)
-        col.lines[f"guide.{name}"] = line_of(raw, name) or 0
-        if isinstance(body, NeuralCPD):
-            out[name] = body
-            continue
-        if not (isinstance(body, Mapping) and list(body) == ["neural"]
-                and isinstance(body["neural"], Mapping)):
-            col.add("a guide entry must be {neural: {given: [...], family: ..., hidden: [...]}}",
-                    name, line_of(raw, name))
-            continue
-        out[name] = neural(name, body["neural"], GUIDE_KEYS, col)
-    return out

@@ -7,10 +7,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Iterator, Mapping, Union
+from typing import TYPE_CHECKING, Iterator, Mapping, Union
 
 from pgmkit.errors import SpecError, did_you_mean
-from pgmkit.spec.cpd import CPD, NeuralCPD
+
+if TYPE_CHECKING:  # the kinds import this module: no import cycle at run time
+    from pgmkit.spec.kinds import CPD
+    from pgmkit.spec.kinds.neural import NeuralCPD
 
 
 @dataclass(frozen=True)
@@ -168,8 +171,31 @@ class ModelSpec:
 
     @property
     def has_neural(self) -> bool:
-        return bool(self.guide) or any(
-            isinstance(c, NeuralCPD) for v in self.variables for c in (v.cpd, v.initial))
+        """Whether any CPD's parameters are network weights (a registered ``network`` kind),
+        or the spec has guide networks."""
+        from pgmkit.spec import kinds
+
+        return bool(self.guide) or any(kinds.kind_of(c).network for c in self.cpds())
+
+    def cpds(self) -> Iterator:
+        """Every CPD the variables carry (``cpd`` and ``initial``), in variable order."""
+        for v in self.variables:
+            for c in (v.cpd, v.initial):
+                if c is not None:
+                    yield c
+
+    def kinds(self) -> dict[str, tuple[str, ...]]:
+        """The CPD kinds the spec uses, each with the variables that use it (spec order);
+        guide networks count as their kind under their latent's name."""
+        out: dict[str, list[str]] = {}
+        for v in self.variables:
+            for c in (v.cpd, v.initial):
+                if c is not None and v.name not in out.setdefault(c.kind, []):
+                    out[c.kind].append(v.name)
+        for name, q in self.guide.items():
+            if name not in out.setdefault(q.kind, []):
+                out[q.kind].append(name)
+        return {k: tuple(v) for k, v in out.items()}
 
     @property
     def latent_names(self) -> tuple[str, ...]:
