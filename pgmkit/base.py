@@ -12,8 +12,10 @@ from pgmkit.spec.validate import check
 class Model:
     """Base of :class:`BayesNet`, :class:`DynamicBayesNet` and :class:`DeepModel`.
 
-    Holds an immutable, validated spec. Compiled engine objects are cached per
-    backend on the instance; fitting returns a new model, so a cache never goes stale.
+    Holds an immutable, validated spec. ``fit`` follows scikit-learn: it fits the model
+    in place and returns it, replacing the spec it holds by the fitted one and dropping
+    every compiled engine object built from the old spec. :meth:`copy` gives the
+    functional form (``fitted = model.copy().fit(data)`` leaves ``model`` as it was).
     """
 
     default_backend = ""
@@ -81,8 +83,30 @@ class Model:
 
         return write_spec(self.spec, path, fmt)
 
-    def _new(self, spec: ModelSpec, history=None) -> "Model":
-        """A model of the same class and backend around a new spec (used by ``fit``)."""
-        out = type(self)(spec, backend=self.backend)
-        out.history = history
+    def copy(self) -> "Model":
+        """A model of the same class and backend around the same (immutable) spec.
+
+        Fitting the copy leaves this model untouched: the functional form of ``fit``.
+
+        Examples
+        --------
+        >>> import pgmkit
+        >>> truth = pgmkit.example("alarm")
+        >>> fitted = truth.copy().fit(truth.sample(2000, seed=0))
+        >>> fitted is not truth and fitted.spec != truth.spec
+        True
+        """
+        out = type(self)(self.spec, backend=self.backend)
+        out.history = self.history
         return out
+
+    def _refit(self, spec: ModelSpec, history=None) -> "Model":
+        """Hold the fitted ``spec`` from now on and return ``self`` (what ``fit`` returns).
+
+        The spec is replaced, never mutated, so a spec shared with another model or a
+        cache stays as it was; compiled engine objects of the old spec are dropped.
+        """
+        self.spec = check(spec)
+        self._compiled.clear()
+        self.history = history
+        return self

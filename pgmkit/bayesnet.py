@@ -255,7 +255,10 @@ class BayesNet(Model):
 
     def fit(self, data: pd.DataFrame, method: str = "mle", prior: str = "BDeu",
             pseudo_count: float = 1.0, **em_options) -> "BayesNet":
-        """Learn every table CPD from data; returns a new, fitted BayesNet.
+        """Learn every table CPD from data, in place; returns this BayesNet, fitted.
+
+        The spec the model holds is replaced by one with the learned CPDs (use
+        ``bn.copy().fit(data)`` to keep ``bn`` as it was).
 
         ``method="mle"`` (maximum likelihood) and ``"bayes"`` (posterior mean under a
         Dirichlet prior: ``prior`` is ``"BDeu"`` with equivalent sample size
@@ -269,9 +272,13 @@ class BayesNet(Model):
         --------
         >>> import pgmkit
         >>> truth = pgmkit.example("alarm")
-        >>> fitted = truth.fit(truth.sample(20000, seed=0))
+        >>> fitted = truth.copy().fit(truth.sample(20000, seed=0))
         >>> abs(fitted.query("Alarm")["yes"] - truth.query("Alarm")["yes"]) < 0.01
         True
+        >>> import pandas as pd
+        >>> blank = pgmkit.model({"variables": {"Coin": {"states": ["h", "t"]}}})
+        >>> blank.fit(pd.DataFrame({"Coin": ["h", "t", "t", "t"]})) is blank, blank.query("Coin")["t"]
+        (True, 0.75)
         """
         from pgmkit.data.tables import check_columns, check_frame, encode_frame
 
@@ -283,7 +290,7 @@ class BayesNet(Model):
             from pgmkit.backends.contraction.learn import fit_em
 
             spec, history = fit_em(self.spec, data, pseudo_count=pseudo_count, **em_options)
-            return self._new(spec, history)
+            return self._refit(spec, history)
         if em_options:
             raise DataError(f"options {sorted(em_options)} apply to method='em' only")
         # Before the column check: a latent variable has no column by design, and the
@@ -302,7 +309,7 @@ class BayesNet(Model):
                                  pseudo_count)
         fitted = self.spec.with_cpds(cpds)
         ll = float(log_prob(fitted, codes, list(fitted.names)).sum())
-        return self._new(fitted, FitHistory((ll,), True, (), method, extra))
+        return self._refit(fitted, FitHistory((ll,), True, (), method, extra))
 
     # -- tables of evidence (batched engine) --------------------------------------------
     def query_batch(self, variables: str | Iterable[str], evidence: pd.DataFrame,

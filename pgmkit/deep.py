@@ -40,7 +40,7 @@ class DeepModel(Model):
     >>> from pgmkit.datasets import digits
     >>> vae = pgmkit.example("vae")
     >>> x, _ = digits.load("train")
-    >>> fitted = vae.fit(x, epochs=2, progress=False)       # doctest: +SKIP
+    >>> fitted = vae.copy().fit(x, epochs=2, progress=False)       # doctest: +SKIP
     >>> fitted.elbo(digits.load("test")[0]) > vae.elbo(digits.load("test")[0])  # doctest: +SKIP
     True
     """
@@ -81,7 +81,7 @@ class DeepModel(Model):
     def fit(self, data, epochs: int = 50, batch_size: int = 100, lr: float = 1e-3,
             seed: int = 0, progress: bool = True, validation=None, patience: int | None = None,
             checkpoint_dir: str | os.PathLike | None = None, resume: bool = False) -> "DeepModel":
-        """Fit by SVI (Adam) and return a NEW model; its ``history`` holds the per-epoch ELBO.
+        """Fit by SVI (Adam) in place and return ``self``; ``history`` holds the per-epoch ELBO.
 
         Parameters
         ----------
@@ -126,10 +126,8 @@ class DeepModel(Model):
                                                   "epochs": state.epoch, "seed": seed,
                                                   "objective": "elbo per row"})
         learned = program.learned_cpds()
-        spec = self.spec.with_cpds(learned) if learned else self.spec
-        out = DeepModel(spec, self.backend, weights=program.state_dict())
-        out.history = history
-        return out
+        self._weights = program.state_dict()
+        return self._refit(self.spec.with_cpds(learned) if learned else self.spec, history)
 
     # -- evaluation ---------------------------------------------------------------------
     def elbo(self, x, num_samples: int = 1, seed: int = 0) -> float:
@@ -330,9 +328,15 @@ class DeepModel(Model):
             raise SpecError(f"{folder / WEIGHTS_FILE} does not fit {folder / SPEC_FILE}: "
                             f"{str(exc).splitlines()[0]}") from None
 
-    def _new(self, spec: ModelSpec, history=None) -> "DeepModel":
-        out = DeepModel(spec, self.backend, weights=self._weights)
-        out.history = history
+    def copy(self) -> "DeepModel":
+        """A model with the same spec and a copy of the weights (fit it, keep this one)."""
+        import copy
+
+        # Weights are None until a fit or a load: the copy then initialises from the fit's
+        # seed exactly as this model would.
+        weights = copy.deepcopy(self._weights) if self._weights is not None else None
+        out = DeepModel(self.spec, self.backend, weights=weights)
+        out.history = self.history
         return out
 
 

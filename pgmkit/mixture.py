@@ -25,7 +25,7 @@ class MixtureModel(Model):
     >>> import pgmkit
     >>> gmm = pgmkit.example("gmm")
     >>> data = gmm.sample(500, seed=0)
-    >>> fitted = gmm.fit(data.drop(columns=["z"]), seed=0, progress=False)
+    >>> fitted = gmm.copy().fit(data.drop(columns=["z"]), seed=0, progress=False)
     >>> sorted(round(float(m)) for m in fitted.spec["x"].cpd.loc)
     [-4, 0, 5]
     """
@@ -44,7 +44,7 @@ class MixtureModel(Model):
     def fit(self, data, max_iter: int = 200, tol: float = 1e-7, restarts: int = 1,
             seed: int | None = 0, pseudo_count: float = 0.01, progress: bool = True
             ) -> "MixtureModel":
-        """Learn every CPD by EM from a DataFrame (one row per sample); returns a new model.
+        """Learn every CPD by EM from a DataFrame (one row per sample), in place; returns ``self``.
 
         ``restarts`` > 1 adds random starts seeded by ``seed`` (the best log-likelihood
         wins); ``tol`` is the least gain in log-likelihood per row that continues EM.
@@ -58,7 +58,7 @@ class MixtureModel(Model):
                      seed=seed, pseudo_count=pseudo_count, progress=progress)
         history = FitHistory(tuple(res.log_likelihood), res.converged, tuple(res.restarts), "em",
                              {"rows": batch.num_events})
-        return self._new(spec_for_group(self.layout, res.params, 0), history)
+        return self._refit(spec_for_group(self.layout, res.params, 0), history)
 
     @single_threaded
     def posterior(self, data):

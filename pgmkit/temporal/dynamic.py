@@ -122,7 +122,7 @@ class DynamicBayesNet(TemporalQueries, Model):
     >>> bkt = pgmkit.example("bkt")
     >>> logs = bkt.sample_sequences(50, 10, seed=1)
     >>> fitted = bkt.fit(logs, sequence="sequence", order="step", seed=0, progress=False)
-    >>> fitted.history.log_likelihood[-1] >= fitted.history.log_likelihood[0]
+    >>> fitted is bkt and fitted.history.log_likelihood[-1] >= fitted.history.log_likelihood[0]
     True
     """
 
@@ -142,10 +142,12 @@ class DynamicBayesNet(TemporalQueries, Model):
         """Learn every CPD by EM from a long-format log (DataFrame or CSV path).
 
         NaN observations are summed out; a latent variable's column, where present, acts
-        as labels. With ``groupby`` one model per group is fitted, all in one batched EM,
-        and a :class:`GroupedDynamicBayesNet` (a mapping group -> model whose queries
-        route each row to its group's model) is returned. Otherwise a new
-        :class:`DynamicBayesNet` whose spec holds the learned CPDs, with ``.history``.
+        as labels. Without ``groupby`` the model is fitted in place and returned (its
+        spec now holds the learned CPDs, ``.history`` the EM trace). With ``groupby`` one
+        model per group is fitted, all in one batched EM, and a new
+        :class:`GroupedDynamicBayesNet` (a mapping group -> model whose queries route
+        each row to its group's model) is returned, each group starting from this
+        model's CPDs; this model is left as it was.
 
         ``tol`` is the least gain in log-likelihood per event that continues EM;
         ``restarts`` > 1 adds random starts (seeded by ``seed``), keeping the best per
@@ -175,12 +177,13 @@ class DynamicBayesNet(TemporalQueries, Model):
         history = FitHistory(tuple(res.log_likelihood), res.converged, tuple(res.restarts), "em",
                              {"events": batch.num_events, "sequences": batch.num_sequences})
         if groupby is None:
-            return self._new(spec_for_group(self.layout, res.params, 0), history)
+            return self._refit(spec_for_group(self.layout, res.params, 0), history)
         models = {}
         for g, label in enumerate(batch.groups):
             gh = FitHistory((float(res.group_loglik[g]),), res.converged, (), "em",
                             {"restart": int(res.chosen[g])})
-            models[label] = self._new(spec_for_group(self.layout, res.params, g), gh)
+            models[label] = type(self)(spec_for_group(self.layout, res.params, g), self.backend)
+            models[label].history = gh
         from pgmkit.temporal.groups import GroupedDynamicBayesNet
 
         return GroupedDynamicBayesNet(models, groupby, history)

@@ -92,6 +92,42 @@ class GroupedDynamicBayesNet(TemporalQueries, Mapping):
         index = np.asarray([position[self._key(label)] for label in batch.groups])
         return logs, batch, bind(self.layout, self._stacked.take(index), batch)
 
+    def fit(self, logs, sequence: str = "sequence", order: str = "step",
+            groupby: str | None = None, max_iter: int = 100, tol: float = 1e-6,
+            restarts: int = 1, seed: int | None = 0, pseudo_count: float = 0.01,
+            progress: bool = True) -> "GroupedDynamicBayesNet":
+        """Refit the groups present in ``logs`` by EM, in place; returns ``self``.
+
+        Each group starts from its current CPDs (all groups in one batched EM, as in
+        :meth:`DynamicBayesNet.fit`); groups absent from the logs keep theirs, and a
+        group the family has no model for is a ``DataError``. Options as there.
+        """
+        from pgmkit.backends.forward_backward.compile import params_from_specs, spec_for_group
+        from pgmkit.backends.forward_backward.learn import run_em
+        from pgmkit.data.sequences import pack_logs, read_logs
+
+        groupby = groupby or self.groupby
+        logs = read_logs(logs)
+        batch = pack_logs(self.spec, logs, sequence, order, groupby)
+        keys = [self._key(label) for label in batch.groups]
+        start = params_from_specs(self.layout, [self.models[k].spec for k in keys])
+        res = run_em(self.layout, start, batch, max_iter=max_iter, tol=tol, restarts=restarts,
+                     seed=seed, pseudo_count=pseudo_count, progress=progress)
+        self.history = FitHistory(tuple(res.log_likelihood), res.converged, tuple(res.restarts),
+                                  "em", {"events": batch.num_events,
+                                         "sequences": batch.num_sequences})
+        for g, key in enumerate(keys):
+            gh = FitHistory((float(res.group_loglik[g]),), res.converged, (), "em",
+                            {"restart": int(res.chosen[g])})
+            self.models[key]._refit(spec_for_group(self.layout, res.params, g), gh)
+        self._stacked = None     # the stacked parameters were built from the old specs
+        return self
+
+    def copy(self) -> "GroupedDynamicBayesNet":
+        """The same family with every group's model copied (fit the copy, keep this one)."""
+        return type(self)({k: m.copy() for k, m in self.models.items()}, self.groupby,
+                          self.history)
+
     def sample_sequences(self, n: int, length: int, seed: int | None = None,
                          sequence: str = "sequence", order: str = "step"):
         """``n`` sequences of ``length`` slices for every group, with the group column."""

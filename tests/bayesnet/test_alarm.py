@@ -71,7 +71,7 @@ def test_missing_cpd_is_reported_at_query_time():
 
 def test_mle_recovers_the_true_tables(alarm):
     data = alarm.sample(300_000, seed=11)
-    fitted = alarm.fit(data, method="mle")
+    fitted = alarm.copy().fit(data, method="mle")
     for v in alarm.spec.variables:
         truth, learned = v.cpd.table, fitted.spec[v.name].cpd.table
         rows = pd.Series(data[[p.name for p in v.parents]].apply(tuple, axis=1)
@@ -92,7 +92,7 @@ def test_mle_and_bayes_match_pgmpy_estimators():
     for method, estimator, kwargs in (
             ("mle", MaximumLikelihoodEstimator, {}),
             ("bayes", BayesianEstimator, {"prior_type": "BDeu", "equivalent_sample_size": 5})):
-        ours = bn.fit(data, method=method, prior="BDeu", pseudo_count=5)
+        ours = bn.copy().fit(data, method=method, prior="BDeu", pseudo_count=5)
         est = estimator(pg, data)
         for v in bn.spec.variables:
             cpd = est.estimate_cpd(v.name, **kwargs)
@@ -126,7 +126,7 @@ def test_fit_policies_for_bad_data(alarm):
 
 
 def test_fit_round_trips_through_yaml(alarm, tmp_path):
-    fitted = alarm.fit(alarm.sample(5000, seed=2), method="bayes")
+    fitted = alarm.copy().fit(alarm.sample(5000, seed=2), method="bayes")
     path = fitted.save(tmp_path / "fitted.yaml")
     again = pgmkit.load(path)
     assert again == fitted
@@ -139,7 +139,7 @@ def test_digit_states_match_integer_columns():
         "correct": {"states": ["0", "1"], "parents": ["skill"],
                     "cpd": {"0": [0.8, 0.2], "1": [0.1, 0.9]}}}})
     data = pd.DataFrame({"skill": [0, 1, 1, 0], "correct": [0, 1, 1, 1]})
-    fitted = bn.fit(data)
+    fitted = bn.copy().fit(data)
     assert fitted.spec["skill"].cpd.table.tolist() == [0.5, 0.5]
     assert bn.query("skill", {"correct": 1})["1"] == pytest.approx(0.54 / (0.54 + 0.08))
 
@@ -178,7 +178,7 @@ def test_counting_fit_points_latent_variables_to_em():
 
 def test_fit_history_holds_the_log_likelihood_of_the_fitted_tables(alarm):
     data = alarm.sample(500, seed=3)
-    fitted = alarm.fit(data, method="mle")
+    fitted = alarm.copy().fit(data, method="mle")
     (ll,) = fitted.history.log_likelihood
     assert ll == pytest.approx(fitted.log_likelihood(data), rel=1e-12)
     assert ll >= alarm.log_likelihood(data)    # maximum likelihood beats the truth

@@ -165,7 +165,7 @@ def test_dataframe_columns(cvae):
 
 def test_checkpoint_of_another_model(tmp_path, vae):
     x = (np.random.default_rng(0).random((40, 64)) > 0.5).astype(float)
-    vae.fit(x, epochs=1, batch_size=20, checkpoint_dir=tmp_path, progress=False)
+    vae.copy().fit(x, epochs=1, batch_size=20, checkpoint_dir=tmp_path, progress=False)
     other = copy.deepcopy(tiny_vae(z=3))
     with pytest.raises(DataError, match="does not fit"):
         pgmkit.model(other).fit(x, epochs=2, checkpoint_dir=tmp_path, resume=True,

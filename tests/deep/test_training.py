@@ -28,12 +28,15 @@ def test_elbo_improves_during_training(digits_small, trained_vae):
     assert trained_vae.elbo(xt, num_samples=5) > untrained.elbo(xt, num_samples=5) + 5
 
 
-def test_fit_returns_a_new_model_and_leaves_the_original(digits_small):
+def test_fit_trains_in_place_and_copy_leaves_the_original(digits_small):
     m = pgmkit.model(tiny_vae())
     before = _params(m)
+    kept = m.copy()
     fitted = m.fit(digits_small[0], epochs=1, batch_size=100, progress=False)
-    assert fitted is not m and m.history is None and fitted.history is not None
-    assert _same(_params(m), before) and not _same(_params(fitted), before)
+    assert fitted is m and m.history is not None and kept.history is None
+    assert not _same(_params(m), before) and _same(_params(kept), before)
+    again = kept.copy().fit(digits_small[0], epochs=1, batch_size=100, progress=False)
+    assert again is not kept and _same(_params(kept), before)
 
 
 def test_same_seed_same_parameters_and_rng_untouched(digits_small):

@@ -49,7 +49,7 @@ def test_hmm_parameters_recovered_up_to_permutation():
 def test_factorial_hmm_chains_recovered_separately():
     model = pgmkit.example("factorial_hmm")
     logs = _hidden_dropped(model, 300, 60, seed=4)
-    fitted = model.fit(logs, restarts=3, seed=1, max_iter=300, tol=1e-9, progress=False)
+    fitted = model.copy().fit(logs, restarts=3, seed=1, max_iter=300, tol=1e-9, progress=False)
     spec, truth = fitted.spec, model.spec
     x_true, x = truth["x"].cpd.table, spec["x"].cpd.table
     # each chain may be relabelled on its own: search both flips
@@ -114,7 +114,7 @@ def test_grouped_fit_equals_separate_fits_and_routes_queries():
     grouped = bkt.fit(logs, groupby="skill", max_iter=40, tol=-np.inf, progress=False)
     assert isinstance(grouped, GroupedDynamicBayesNet) and sorted(grouped) == ["add", "mul"]
     for skill in ("add", "mul"):
-        alone = bkt.fit(logs[logs["skill"] == skill], max_iter=40, tol=-np.inf, progress=False)
+        alone = bkt.copy().fit(logs[logs["skill"] == skill], max_iter=40, tol=-np.inf, progress=False)
         for var in ("mastery", "correct"):
             np.testing.assert_allclose(grouped[skill].spec[var].cpd.table,
                                        alone.spec[var].cpd.table, atol=1e-9)

@@ -16,7 +16,7 @@ def gmm():
 def test_gmm_is_a_mixture_model_and_recovers_its_components(gmm):
     assert isinstance(gmm, MixtureModel)
     data = gmm.sample(3000, seed=1)
-    fitted = gmm.fit(data.drop(columns=["z"]), restarts=3, seed=0, progress=False)
+    fitted = gmm.copy().fit(data.drop(columns=["z"]), restarts=3, seed=0, progress=False)
     order = np.argsort(fitted.spec["x"].cpd.loc)
     np.testing.assert_allclose(fitted.spec["x"].cpd.loc[order], [-4.0, 0.0, 5.0], atol=0.15)
     np.testing.assert_allclose(fitted.spec["x"].cpd.scale[order], [1.0, 0.8, 1.5], atol=0.12)
@@ -51,7 +51,7 @@ def test_em_steps_equal_pomegranate_general_mixture(gmm):
     pg = GeneralMixtureModel(comps, priors=gmm.spec["z"].cpd.table.tolist(), max_iter=4, tol=0.0)
     pg.tol = -np.inf
     pg.fit(torch.tensor(data["x"].to_numpy()[:, None], dtype=torch.float32))
-    ours = gmm.fit(data, max_iter=4, tol=-np.inf, pseudo_count=0.0, progress=False).spec
+    ours = gmm.copy().fit(data, max_iter=4, tol=-np.inf, pseudo_count=0.0, progress=False).spec
     np.testing.assert_allclose(ours["x"].cpd.loc, [d.means.item() for d in pg.distributions],
                                atol=1e-3)
     np.testing.assert_allclose(ours["x"].cpd.scale ** 2,
