@@ -254,7 +254,7 @@ class BayesNet(Model):
         return rows if per_row else float(rows.sum())
 
     def fit(self, data: pd.DataFrame, method: str = "mle", prior: str = "BDeu",
-            pseudo_count: float = 1.0, **em_options) -> "BayesNet":
+            pseudo_count: float | None = None, **em_options) -> "BayesNet":
         """Learn every table CPD from data, in place; returns this BayesNet, fitted.
 
         The spec the model holds is replaced by one with the learned CPDs (use
@@ -262,11 +262,12 @@ class BayesNet(Model):
 
         ``method="mle"`` (maximum likelihood) and ``"bayes"`` (posterior mean under a
         Dirichlet prior: ``prior`` is ``"BDeu"`` with equivalent sample size
-        ``pseudo_count``, ``"K2"``, or ``"dirichlet"`` adding ``pseudo_count`` per cell)
-        need complete data: a NaN cell raises ``DataError`` naming it. ``"em"`` keeps every
-        row, marginalizing missing cells and latent variables (columns absent from the
-        data); ``em_options`` go to it (``max_iter``, ``tol``, ``restarts``, ``seed``,
-        ``progress``).
+        ``pseudo_count``, default 1, ``"K2"``, or ``"dirichlet"`` adding ``pseudo_count``
+        per cell) need complete data: a NaN cell raises ``DataError`` naming it. ``"em"``
+        keeps every row, marginalizing missing cells and latent variables (columns absent
+        from the data); its ``pseudo_count`` is the Dirichlet prior of every EM fit
+        (default 0: maximum likelihood, see :mod:`pgmkit.learn.em`) and ``em_options`` go
+        to it (``max_iter``, ``tol``, ``restarts``, ``seed``, ``progress``).
 
         Examples
         --------
@@ -289,7 +290,10 @@ class BayesNet(Model):
         if method == "em":
             from pgmkit.backends.contraction.learn import fit_em
 
-            spec, history = fit_em(self.spec, data, pseudo_count=pseudo_count, **em_options)
+            from pgmkit.learn.em import PSEUDO_COUNT
+
+            spec, history = fit_em(self.spec, data, **em_options, pseudo_count=(
+                PSEUDO_COUNT if pseudo_count is None else pseudo_count))
             return self._refit(spec, history)
         if em_options:
             raise DataError(f"options {sorted(em_options)} apply to method='em' only")
@@ -306,7 +310,7 @@ class BayesNet(Model):
         from pgmkit.estimate import fit_tables
 
         cpds, extra = fit_tables(self.spec, codes, list(self.spec.names), method, prior,
-                                 pseudo_count)
+                                 1.0 if pseudo_count is None else pseudo_count)
         fitted = self.spec.with_cpds(cpds)
         ll = float(log_prob(fitted, codes, list(fitted.names)).sum())
         return self._refit(fitted, FitHistory((ll,), True, (), method, extra))

@@ -79,3 +79,15 @@ def format_choices(choices: Iterable[str], limit: int = 12) -> str:
     items = [str(c) for c in choices]
     shown = ", ".join(repr(c) for c in items[:limit])
     return shown + (f", ... ({len(items)} in all)" if len(items) > limit else "")
+
+
+class PgmkitWarning(UserWarning):
+    """Root of the warnings pgmkit gives about results that may not be what was wanted."""
+
+
+class ConvergenceWarning(PgmkitWarning):
+    """An iterative fit stopped at its iteration limit before meeting its tolerance."""
+
+
+class CollapseWarning(PgmkitWarning):
+    """A fitted latent variable lost a state: never used, or a copy of another state."""

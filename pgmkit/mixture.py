@@ -11,6 +11,7 @@ import numpy as np
 
 from pgmkit.backends.forward_backward.kernel import single_threaded  # torch-free at import
 from pgmkit.base import Model
+from pgmkit.learn import em
 from pgmkit.errors import DataError, UnsupportedError
 from pgmkit.results import FitHistory
 
@@ -41,13 +42,17 @@ class MixtureModel(Model):
             raise UnsupportedError(f"model '{spec.name}' is temporal: use DynamicBayesNet")
         self.layout = layout_of(self.spec)
 
-    def fit(self, data, max_iter: int = 200, tol: float = 1e-7, restarts: int = 1,
-            seed: int | None = 0, pseudo_count: float = 0.01, progress: bool = True
-            ) -> "MixtureModel":
-        """Learn every CPD by EM from a DataFrame (one row per sample), in place; returns ``self``.
+    def fit(self, data, max_iter: int = em.MAX_ITER, tol: float = em.TOL,
+            restarts: int | None = None, seed: int | None = 0,
+            pseudo_count: float = em.PSEUDO_COUNT, progress: bool = True) -> "MixtureModel":
+        """Learn every CPD by EM from a DataFrame (one row per sample); in place; returns ``self``.
 
-        ``restarts`` > 1 adds random starts seeded by ``seed`` (the best log-likelihood
-        wins); ``tol`` is the least gain in log-likelihood per row that continues EM.
+        The loop and its defaults are :func:`pgmkit.learn.em.run`'s, shared by every EM
+        fit: ``restarts`` runs (default: one when the spec gives every CPD, else three;
+        later ones start random, seeded by ``seed``; the best log-likelihood wins);
+        ``tol`` is the least gain in log-likelihood per row that continues EM;
+        ``pseudo_count`` (default 0, maximum likelihood) is a Dirichlet prior on every
+        cell the starting CPD allows.
         """
         from pgmkit.backends.forward_backward.compile import params_from_specs, spec_for_group
         from pgmkit.backends.forward_backward.learn import run_em
@@ -57,7 +62,7 @@ class MixtureModel(Model):
         res = run_em(self.layout, start, batch, max_iter=max_iter, tol=tol, restarts=restarts,
                      seed=seed, pseudo_count=pseudo_count, progress=progress)
         history = FitHistory(tuple(res.log_likelihood), res.converged, tuple(res.restarts), "em",
-                             {"rows": batch.num_events})
+                             {"rows": batch.num_events, "pseudo_count": pseudo_count})
         return self._refit(spec_for_group(self.layout, res.params, 0), history)
 
     @single_threaded

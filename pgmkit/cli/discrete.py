@@ -52,9 +52,18 @@ def register(sub, shared) -> None:
     fit_p = shared["fit"]
     fit_p.add_argument("--method", default=None, help="mle | bayes | em (discrete networks)")
     fit_p.add_argument("--prior", default="BDeu", help="bayes: BDeu | K2 | dirichlet")
-    fit_p.add_argument("--pseudo-count", type=float, default=1.0)
-    fit_p.add_argument("--max-iter", type=int, default=None, help="EM iterations")
-    fit_p.add_argument("--restarts", type=int, default=None, help="EM random restarts")
+    fit_p.add_argument("--pseudo-count", type=float, default=None,
+                       help="bayes: equivalent sample size (default 1); EM (every model): "
+                            "Dirichlet prior count per CPD cell (default 0 = maximum "
+                            "likelihood, the same for every EM fit)")
+    fit_p.add_argument("--max-iter", type=int, default=None,
+                       help="EM: at most this many E-steps (default 100)")
+    fit_p.add_argument("--tol", type=float, default=None,
+                       help="EM: stop when the log-likelihood gains less than this per "
+                            "row/event (default 1e-6)")
+    fit_p.add_argument("--restarts", type=int, default=None,
+                       help="EM runs, the best kept (default: 1 when the model gives every "
+                            "CPD, else 3)")
 
 
 def show(args) -> int:
@@ -133,7 +142,7 @@ def convert(args) -> int:
 
 def fit(model, args) -> int:
     options = {k: v for k, v in (("max_iter", args.max_iter), ("restarts", args.restarts),
-                                 ("seed", args.seed)) if v is not None}
+                                 ("seed", args.seed), ("tol", args.tol)) if v is not None}
     method = args.method or ("em" if model.spec.latent_names else "mle")
     data = read_table(args.data)
     if method == "em":

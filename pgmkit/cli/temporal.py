@@ -83,16 +83,16 @@ def fit(model, args) -> int:
 
     progress = not args.json
     seed = 0 if args.seed is None else args.seed
-    max_iter = getattr(args, "max_iter", None) or 100
-    restarts = getattr(args, "restarts", None) or 1
+    # unset options fall back to the EM driver's defaults, the same as in Python
+    options = {k: v for k, v in (("max_iter", args.max_iter), ("restarts", args.restarts),
+                                 ("tol", args.tol), ("pseudo_count", args.pseudo_count))
+               if v is not None}
     if isinstance(model, MixtureModel):
-        fitted = model.fit(read_table(args.data), max_iter=max_iter, restarts=restarts, seed=seed,
-                           progress=progress)
+        fitted = model.fit(read_table(args.data), seed=seed, progress=progress, **options)
     else:
         logs = read_logs(args.data, args.order)
         fitted = model.fit(logs, sequence=args.sequence, order=args.order, groupby=args.groupby,
-                           max_iter=max_iter, restarts=restarts, seed=seed,
-                           progress=progress)
+                           seed=seed, progress=progress, **options)
     where = _save(fitted, args.output, model.spec.name)
     history = fitted.history
     summary = {"model": model.spec.name, "output": str(where), "method": history.method,

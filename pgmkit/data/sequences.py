@@ -105,14 +105,30 @@ def _check_columns(df, needed: Sequence[str]) -> None:
                             f"{format_choices(cols)}")
 
 
+def group_labels(values) -> tuple:
+    """The sorted distinct labels of a ``groupby`` column: the global group codes.
+
+    Code every partition of a log against the labels of the *whole* log (pass them as
+    ``pack_logs(..., groups=...)``) and the per-group EM statistics of the partitions
+    line up and add exactly.
+    """
+    import pandas as pd
+
+    return tuple(pd.factorize(pd.Series(values).dropna(), sort=True)[1].tolist())
+
+
 def pack_logs(spec: ModelSpec, logs, sequence: str, order: str | None,
-              groupby: str | None = None, require: Sequence[str] | None = None) -> SequenceBatch:
+              groupby: str | None = None, require: Sequence[str] | None = None,
+              groups: Sequence | None = None) -> SequenceBatch:
     """Sort, encode and pack a long-format log for ``spec``.
 
     ``require`` lists the variables whose column must be present (default: every
     observed variable). Columns of latent variables are optional: where present their
-    values act as labels. Raises :class:`DataError` for an empty log, a missing column,
-    an unknown state or a repeated step, naming the sequence and the row.
+    values act as labels. ``groups`` fixes the group labels (and so the group codes) to
+    those of a larger log this one is a partition of (default: this log's own sorted
+    labels, see :func:`group_labels`). Sequences are whole within one log. Raises
+    :class:`DataError` for an empty log, a missing column, an unknown state or group or
+    a repeated step, naming the sequence and the row.
 
     Examples
     --------
@@ -141,19 +157,27 @@ def pack_logs(spec: ModelSpec, logs, sequence: str, order: str | None,
             pos = int(np.flatnonzero(logs[key].isna().to_numpy())[0])
             raise DataError(f"row {pos}: column '{key}' is empty; every event needs a "
                             f"{'sequence id' if key == sequence else key}")
-    seq_code, seq_labels, group_codes, groups = _sequence_codes(logs, sequence, groupby)
+    seq_code, seq_labels, group_codes, groups = _sequence_codes(logs, sequence, groupby, groups)
     order_vals = logs[order].to_numpy() if order else np.zeros(len(logs), dtype=np.int64)
     sort = _sort_events(seq_code, order_vals, logs, sequence, order, seq_labels)
     return _pack(spec, logs, sort, seq_code, seq_labels, group_codes, groups, order_vals,
                  sequence)
 
 
-def _sequence_codes(logs, sequence: str, groupby: str | None):
+def _sequence_codes(logs, sequence: str, groupby: str | None, labels=None):
     """Code each row's sequence; with ``groupby`` a sequence is a (group, id) pair."""
     import pandas as pd
 
     if groupby:
-        gcode, groups = pd.factorize(logs[groupby], sort=True)
+        if labels is None:
+            gcode, groups = pd.factorize(logs[groupby], sort=True)
+        else:
+            groups = pd.Index(list(labels))
+            gcode = groups.get_indexer(logs[groupby])
+            if (gcode < 0).any():
+                r = int(np.flatnonzero(gcode < 0)[0])
+                raise DataError(f"row {r}: group {show(logs[groupby].iloc[r])} of column "
+                                f"'{groupby}' is not one of the groups {format_choices(map(str, groups))}")
         frame = pd.DataFrame({"g": gcode, "s": pd.factorize(logs[sequence])[0]})
         seq_code = frame.groupby(["g", "s"], sort=False).ngroup().to_numpy()
         first = np.unique(seq_code, return_index=True)[1]

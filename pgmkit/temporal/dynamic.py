@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from pgmkit.base import Model
+from pgmkit.learn import em
 from pgmkit.errors import DataError, UnsupportedError, did_you_mean, format_choices
 from pgmkit.backends.forward_backward.kernel import single_threaded  # torch-free at import
 from pgmkit.results import FitHistory
@@ -136,9 +137,9 @@ class DynamicBayesNet(TemporalQueries, Model):
         self.layout = layout_of(self.spec)      # refuses what the backend cannot hold, early
 
     def fit(self, logs, sequence: str = "sequence", order: str = "step",
-            groupby: str | None = None, method: str = "em", max_iter: int = 100,
-            tol: float = 1e-6, restarts: int = 1, seed: int | None = 0,
-            pseudo_count: float = 0.01, progress: bool = True):
+            groupby: str | None = None, method: str = "em", max_iter: int = em.MAX_ITER,
+            tol: float = em.TOL, restarts: int | None = None, seed: int | None = 0,
+            pseudo_count: float = em.PSEUDO_COUNT, progress: bool = True):
         """Learn every CPD by EM from a long-format log (DataFrame or CSV path).
 
         NaN observations are summed out; a latent variable's column, where present, acts
@@ -149,10 +150,14 @@ class DynamicBayesNet(TemporalQueries, Model):
         each row to its group's model) is returned, each group starting from this
         model's CPDs; this model is left as it was.
 
-        ``tol`` is the least gain in log-likelihood per event that continues EM;
-        ``restarts`` > 1 adds random starts (seeded by ``seed``), keeping the best per
-        group; ``pseudo_count`` is a Dirichlet pseudo-count on every cell the starting
-        CPD allows (zeros in a given CPD stay zero).
+        The loop and its defaults are :func:`pgmkit.learn.em.run`'s, shared by every EM
+        fit: ``max_iter`` E-steps at most; ``tol`` is the least gain in log-likelihood per
+        event that continues EM; ``restarts`` runs (default: one when the spec gives every
+        CPD, else three; later ones start random, seeded by ``seed``), keeping the best per
+        group; ``pseudo_count`` (default 0, maximum likelihood) is a Dirichlet prior on
+        every cell the starting CPD allows (zeros in a given CPD stay zero). Warns
+        ``ConvergenceWarning`` / ``CollapseWarning`` when EM hit ``max_iter`` or emptied
+        or merged latent states.
 
         Examples
         --------
@@ -175,7 +180,8 @@ class DynamicBayesNet(TemporalQueries, Model):
         res = run_em(self.layout, start, batch, max_iter=max_iter, tol=tol, restarts=restarts,
                      seed=seed, pseudo_count=pseudo_count, progress=progress)
         history = FitHistory(tuple(res.log_likelihood), res.converged, tuple(res.restarts), "em",
-                             {"events": batch.num_events, "sequences": batch.num_sequences})
+                             {"events": batch.num_events, "sequences": batch.num_sequences,
+                              "pseudo_count": pseudo_count})
         if groupby is None:
             return self._refit(spec_for_group(self.layout, res.params, 0), history)
         models = {}

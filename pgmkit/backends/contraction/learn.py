@@ -6,19 +6,23 @@ given each row, summed over rows. All of them come from one contraction per row 
 and its gradient: for a table ``theta`` that enters the joint once,
 ``theta * d(sum_rows log P(row))/d(theta)`` is exactly that sum of family posteriors
 (the expected counts). The M-step normalises the counts (plus ``pseudo_count``).
+:class:`TableEM` is this engine's side of the one EM driver (:mod:`pgmkit.learn.em`):
+its statistics add across partitions of the rows.
 """
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from pgmkit.backends.contraction.compile import CompiledNet
 from pgmkit.backends.contraction.evaluate import chunks, operands, row_groups_for
-from pgmkit.data.tables import encode_frame
+from pgmkit.data.tables import check_frame, encode_frame
 from pgmkit.errors import DataError, UnsupportedError, format_choices
 from pgmkit.estimate import normalize_rows
+from pgmkit.learn import em
 from pgmkit.results import FitHistory
 from pgmkit.spec.cpd import TableCPD
 from pgmkit.spec.model import ModelSpec
@@ -30,9 +34,12 @@ EM_CHUNK = 4096
 
 
 def fit_em(spec: ModelSpec, df: pd.DataFrame, *, latent: list[str] | None = None,
-           max_iter: int = 100, tol: float = 1e-6, restarts: int = 1, seed: int | None = None,
-           pseudo_count: float = 0.0, progress: bool = False) -> tuple[ModelSpec, FitHistory]:
+           max_iter: int = em.MAX_ITER, tol: float = em.TOL, restarts: int | None = None,
+           seed: int | None = 0, pseudo_count: float = em.PSEUDO_COUNT,
+           progress: bool = False) -> tuple[ModelSpec, FitHistory]:
     """Fit every table CPD of a discrete network by EM, keeping rows with missing cells.
+
+    The loop, its defaults and its warnings are :func:`pgmkit.learn.em.run`'s.
 
     Parameters
     ----------
@@ -45,17 +52,18 @@ def fit_em(spec: ModelSpec, df: pd.DataFrame, *, latent: list[str] | None = None
         Variables that must be hidden (default: those the spec marks latent); one with
         a column in ``df`` raises ``DataError``.
     max_iter, tol : int, float
-        Stop after ``max_iter`` E-steps (``max_iter - 1`` updates) or when the mean
-        log-likelihood per row rises by less than ``tol``.
-    restarts : int
+        Stop after ``max_iter`` E-steps or when the log-likelihood per row rises by less
+        than ``tol``.
+    restarts : int, optional
         Independent runs; the first starts from the spec's CPDs (random where absent or
-        where a latent variable's CPDs are symmetric), the others from random Dirichlet
-        draws. The run with the highest log-likelihood is kept.
+        where a hidden variable's states are interchangeable), the others from random
+        Dirichlet draws. The run with the highest log-likelihood is kept. Default: one
+        run when the spec gives every CPD, else three.
     seed : int, optional
         Seeds the random starts.
     pseudo_count : float
-        Added to every expected count (0 = maximum likelihood; then the log-likelihood
-        history never decreases).
+        Dirichlet prior added to every expected count a starting CPD allows (default 0:
+        maximum likelihood, and the log-likelihood history never decreases).
 
     Returns
     -------
@@ -73,29 +81,126 @@ def fit_em(spec: ModelSpec, df: pd.DataFrame, *, latent: list[str] | None = None
     >>> len(history.log_likelihood) <= 5
     True
     """
-    hidden = _hidden(spec, df, latent)
-    codes = encode_frame(spec, df)
-    rng = np.random.default_rng(seed)
-    starts = [_start(spec, hidden, rng, first=(r == 0)) for r in range(max(1, restarts))]
-    net = CompiledNet(spec.with_cpds({v.name: TableCPD(t) for v, t in
-                                      zip(spec.variables, starts[0])}))
-    columns = [net.index[c] for c in df.columns]
-    groups = row_groups_for(net, codes, columns, (), prune=False, grad=True)
-    runs = [_run(net, codes, columns, groups, tables, max_iter, tol, pseudo_count, progress, r)
-            for r, tables in enumerate(starts)]
-    best = max(range(len(runs)), key=lambda r: runs[r][1][-1])
-    tables, lls, converged = runs[best]
-    fitted = spec.with_cpds({v.name: TableCPD(t) for v, t in zip(spec.variables, tables)})
-    history = FitHistory(tuple(lls), converged, tuple(r[1][-1] for r in runs), "em",
-                         {"rows": len(df), "missing_cells": int((codes < 0).sum()),
-                          "hidden": tuple(hidden), "patterns": len(groups), "best_restart": best})
+    em.check_settings(max_iter, tol, pseudo_count)
+    problem = TableEM(spec, list(df.columns), _hidden(spec, df, latent), pseudo_count)
+    part = problem.partition(df)
+    res = em.run(problem, em.LocalRunner([part]), max_iter=max_iter, tol=tol,
+                 restarts=restarts, seed=seed, progress=progress, desc="EM")
+    fitted = problem.to_spec(res.params)
+    history = FitHistory(tuple(res.log_likelihood), res.converged, tuple(res.restarts), "em",
+                         {"rows": len(df), "missing_cells": int((part.codes < 0).sum()),
+                          "hidden": tuple(problem.hidden), "patterns": len(part.groups),
+                          "best_restart": int(res.chosen[0]), "pseudo_count": pseudo_count})
     return fitted, history
+
+
+@dataclass(frozen=True, eq=False)
+class TableStats:
+    """Expected family counts (one array per variable, in spec order) and the total
+    log-likelihood of the rows summarized; they add across partitions of the rows."""
+
+    loglik: np.ndarray          # (1,): one group
+    counts: tuple[np.ndarray, ...]
+    n: int
+
+    def __add__(self, other: "TableStats") -> "TableStats":
+        return TableStats(self.loglik + other.loglik,
+                          tuple(a + b for a, b in zip(self.counts, other.counts)), self.n + other.n)
+
+
+@dataclass(frozen=True, eq=False)
+class TablePartition:
+    """Encoded rows of one partition and their row groups; ``first_row`` numbers them in
+    error messages."""
+
+    codes: np.ndarray
+    groups: list
+    first_row: int = 0
+
+
+class TableEM:
+    """EM for a discrete static network on the contraction engine (see :mod:`pgmkit.learn.em`).
+
+    Parameters are a tuple of tables, one per variable in spec order.
+    """
+
+    def __init__(self, spec: ModelSpec, columns: list[str], hidden: list[str],
+                 pseudo_count: float = em.PSEUDO_COUNT):
+        self.spec, self.hidden, self.pseudo = spec, hidden, float(pseudo_count)
+        self.net = CompiledNet(spec.with_cpds({v.name: TableCPD(_uniform(spec, v))
+                                               for v in spec.variables
+                                               if not isinstance(v.cpd, TableCPD)}))
+        self.column_names = list(columns)
+        self.columns = [self.net.index[c] for c in columns]
+        # a symmetric start is partly random too, so it gets the random-start default
+        self.fully_given = all(isinstance(v.cpd, TableCPD) and not _symmetric(
+            spec, v, v.cpd.table, hidden) for v in spec.variables)
+        # a zero in a given CPD is structural: no start and no prior moves it
+        self.free = tuple((v.cpd.table > 0).astype(float) if isinstance(v.cpd, TableCPD)
+                          else np.ones(_shape(spec, v)) for v in spec.variables)
+
+    def partition(self, df: pd.DataFrame, first_row: int = 0) -> TablePartition:
+        """Encode ``df`` (its columns must be those the problem was built for)."""
+        codes = encode_frame(self.spec, df, self.column_names)
+        groups = row_groups_for(self.net, codes, self.columns, (), prune=False, grad=True)
+        return TablePartition(codes, groups, first_row)
+
+    def start(self, restart: int, rng) -> tuple[np.ndarray, ...]:
+        """Initial tables: the spec's (first run only, unless symmetric) or Dirichlet draws."""
+        out = []
+        for v, free in zip(self.spec.variables, self.free):
+            shape = _shape(self.spec, v)
+            given = v.cpd.table if restart == 0 and isinstance(v.cpd, TableCPD) else None
+            if given is None or _symmetric(self.spec, v, given, self.hidden):
+                given = rng.dirichlet(np.ones(v.card), size=int(np.prod(shape[:-1]))).reshape(shape)
+                if not free.all():
+                    given = given * free
+                    given = given / given.sum(-1, keepdims=True)
+            out.append(np.array(given, dtype=np.float64))
+        return tuple(out)
+
+    def summarize(self, params, part: TablePartition) -> TableStats:
+        ll, counts = e_step(self.net, part.codes, self.columns, part.groups, params,
+                            part.first_row)
+        return TableStats(np.array([ll]), tuple(counts), int(part.codes.shape[0]))
+
+    def maximize(self, stats: TableStats, params) -> tuple[np.ndarray, ...]:
+        return tuple(m_step(params, stats.counts, self.pseudo, self.free))
+
+    def select(self, candidates, choice: np.ndarray):
+        return candidates[int(choice[0])]
+
+    def collapsed(self, params, stats: TableStats, groups) -> list[str]:
+        out = []
+        for name in self.hidden:
+            v = self.spec[name]
+            i = self.net.index[name]
+            occupancy = stats.counts[i].reshape(-1, v.card).sum(axis=0)
+            children = []
+            for c in self.spec.variables:
+                axes = [p.name for p in c.parents]
+                if name in axes:
+                    children.append(np.moveaxis(params[self.net.index[c.name]], axes.index(name), 0))
+            out += em.collapse_messages(name, v.states, occupancy, children)
+        return out
+
+    def to_spec(self, params) -> ModelSpec:
+        return self.spec.with_cpds({v.name: TableCPD(t) for v, t in zip(self.spec.variables, params)})
+
+
+def _shape(spec: ModelSpec, v) -> tuple[int, ...]:
+    return tuple(spec[p.name].card for p in v.parents) + (v.card,)
+
+
+def _uniform(spec: ModelSpec, v) -> np.ndarray:
+    return np.full(_shape(spec, v), 1.0 / v.card)
 
 
 def _hidden(spec: ModelSpec, df: pd.DataFrame, latent) -> list[str]:
     if spec.temporal or not spec.is_discrete:
         raise UnsupportedError(f"EM on the batched engine fits discrete static networks; model "
                                f"'{spec.name}' is not one")
+    check_frame(df)
     latent = list(spec.latent_names if latent is None else latent)
     unknown = [v for v in latent if v not in spec]
     if unknown:
@@ -106,18 +211,6 @@ def _hidden(spec: ModelSpec, df: pd.DataFrame, latent) -> list[str]:
         raise DataError(f"column(s) {format_choices(clash)} are declared latent but present in "
                         "the data; drop the column(s) or do not declare them latent")
     return [v for v in spec.names if v not in df.columns]
-
-
-def _start(spec: ModelSpec, hidden: list[str], rng, first: bool) -> list[np.ndarray]:
-    """Initial tables: the spec's (first run only, unless symmetric) or Dirichlet draws."""
-    out = []
-    for v in spec.variables:
-        shape = tuple(spec[p.name].card for p in v.parents) + (v.card,)
-        given = v.cpd.table if first and isinstance(v.cpd, TableCPD) else None
-        if given is None or _symmetric(spec, v, given, hidden):
-            given = rng.dirichlet(np.ones(v.card), size=int(np.prod(shape[:-1]))).reshape(shape)
-        out.append(np.array(given, dtype=np.float64))
-    return out
 
 
 def _symmetric(spec: ModelSpec, var, table: np.ndarray, hidden: list[str]) -> bool:
@@ -135,28 +228,7 @@ def _symmetric(spec: ModelSpec, var, table: np.ndarray, hidden: list[str]) -> bo
     return False
 
 
-def _run(net: CompiledNet, codes, columns, groups, tables, max_iter, tol, pseudo, progress,
-         restart):
-    from tqdm.auto import tqdm
-
-    n = codes.shape[0]
-    lls: list[float] = []
-    converged = False
-    bar = tqdm(range(max_iter), disable=not progress, desc=f"EM run {restart + 1}", leave=False)
-    for it in bar:
-        ll, counts = e_step(net, codes, columns, groups, tables)
-        lls.append(ll)
-        bar.set_postfix(loglik=f"{ll:.6g}")
-        if len(lls) > 1 and (lls[-1] - lls[-2]) / n < tol:
-            converged = True
-            break
-        if it == max_iter - 1:   # return the tables lls[-1] measured (restarts compare it)
-            break
-        tables = m_step(tables, counts, pseudo)
-    return tables, lls, converged
-
-
-def e_step(net: CompiledNet, codes: np.ndarray, columns, groups, tables):
+def e_step(net: CompiledNet, codes: np.ndarray, columns, groups, tables, first_row: int = 0):
     """Total log-likelihood and expected family counts (one array per table)."""
     import torch
 
@@ -177,7 +249,7 @@ def e_step(net: CompiledNet, codes: np.ndarray, columns, groups, tables):
             rows = g.rows[part]
             sub = {v: codes[rows, col_of[v]] for v in plan.hard + plan.soft}
             flat_cache.clear()
-            loglik = _chunk_loglik(net, plan, sub, rows, table)
+            loglik = _chunk_loglik(net, plan, sub, rows, table, first_row)
             loglik.backward()
             total += float(loglik.detach())
     counts = [t * p.grad.numpy() for t, p in zip(tables, params)]
@@ -194,7 +266,7 @@ def _flatten(net: CompiledNet, param, v: int, axes: tuple[int, ...]):
     return param.permute(lead + rest).reshape([-1] + [net.cards[scope[i]] for i in rest])
 
 
-def _chunk_loglik(net: CompiledNet, plan, sub: dict, rows: np.ndarray, table):
+def _chunk_loglik(net: CompiledNet, plan, sub: dict, rows: np.ndarray, table, first_row: int = 0):
     """Sum over the chunk's rows (positions ``rows`` in the data) of log P(row), as a
     differentiable torch scalar."""
     import opt_einsum
@@ -221,7 +293,7 @@ def _chunk_loglik(net: CompiledNet, plan, sub: dict, rows: np.ndarray, table):
             const = const + n * torch.log(z.sum())
     ok = torch.isfinite(per_row.detach())
     if not bool(ok.all()):
-        row = int(rows[np.flatnonzero(~ok.numpy())[0]])
+        row = first_row + int(rows[np.flatnonzero(~ok.numpy())[0]])
         raise DataError(f"row {row} of the data (counting from 0) has probability zero under "
                         f"the current CPDs, and {int((~ok).sum()) - 1} more in its batch: a zero "
                         "in a given CPD contradicts them; give CPDs without zeros there, or "
@@ -230,6 +302,7 @@ def _chunk_loglik(net: CompiledNet, plan, sub: dict, rows: np.ndarray, table):
     return per_row.sum() + const
 
 
-def m_step(tables, counts, pseudo: float) -> list[np.ndarray]:
-    """Normalised expected counts; a parent row with no counts keeps its old values."""
-    return [normalize_rows(c + pseudo, fallback=t)[0] for t, c in zip(tables, counts)]
+def m_step(tables, counts, pseudo: float, free) -> list[np.ndarray]:
+    """Normalised expected counts plus the prior on the free cells; a parent row with no
+    counts keeps its old values."""
+    return [normalize_rows(c + pseudo * f, fallback=t)[0] for t, c, f in zip(tables, counts, free)]

@@ -6,6 +6,7 @@ CPD's family (its parents and itself), so a factorial HMM learns ``p(h'|h)`` and
 ``p(v'|v)`` rather than one free joint matrix. Dirichlet pseudo-counts are added to the
 cells the starting CPD allows (a structural zero, such as "no forgetting" in BKT,
 stays zero). All groups (one model per skill, say) are fitted in the same batch.
+:class:`ChainEM` is this engine's side of the one EM driver (:mod:`pgmkit.learn.em`).
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import numpy as np
 from pgmkit.backends.forward_backward import kernel
 from pgmkit.backends.forward_backward.compile import Layout, Params, family_axes
 from pgmkit.backends.forward_backward.engine import bind
+from pgmkit.learn import em
 
 log = logging.getLogger(__name__)
 VAR_FLOOR = 1e-6
@@ -24,7 +26,9 @@ VAR_FLOOR = 1e-6
 
 @dataclass(eq=False)
 class Stats:
-    """Expected sufficient statistics per group (leading axis ``G``)."""
+    """Expected sufficient statistics per group (leading axis ``G``, the *global* group
+    codes), and ``n`` the events summarized. Statistics of two partitions of the
+    sequences add up to those of both: ``Stats + Stats``."""
 
     loglik: np.ndarray
     gamma0: np.ndarray
@@ -32,6 +36,21 @@ class Stats:
     xi: np.ndarray
     emit: dict = field(default_factory=dict)
     gauss: dict = field(default_factory=dict)
+    n: int = 0
+
+    def __add__(self, other: "Stats") -> "Stats":
+        emit = _merge(self.emit, other.emit, lambda a, b: a + b)
+        gauss = _merge(self.gauss, other.gauss, lambda a, b: tuple(x + y for x, y in zip(a, b)))
+        return Stats(self.loglik + other.loglik, self.gamma0 + other.gamma0,
+                     self.gamma + other.gamma, self.xi + other.xi, emit, gauss, self.n + other.n)
+
+
+def _merge(a: dict, b: dict, add) -> dict:
+    """Keys of both (a partition without a column has no statistics for it)."""
+    out = dict(a)
+    for k, v in b.items():
+        out[k] = add(out[k], v) if k in out else v
+    return out
 
 
 def expected_counts(bound) -> Stats:
@@ -49,7 +68,7 @@ def expected_counts(bound) -> Stats:
                                                                    gamma[:pk.n0])
     gsum = torch.zeros(g_count, k, dtype=gamma.dtype).index_add_(0, ge, gamma)
     xi = kernel.expected_transitions(fw, w, bound.trans, pk)
-    stats = Stats(loglik.numpy(), gamma0.numpy(), gsum.numpy(), xi.numpy())
+    stats = Stats(loglik.numpy(), gamma0.numpy(), gsum.numpy(), xi.numpy(), n=pk.E)
     for name in layout.emit:
         code = bound.batch.codes.get(name)
         if code is None:
@@ -168,15 +187,72 @@ def random_params(layout: Layout, free: Params, g_count: int, batch, rng) -> Par
 
 
 def complete_start(layout: Layout, start: Params, free: Params, g_count: int, batch, rng) -> Params:
-    """The starting CPDs broadcast to every group, random where the spec gives none."""
+    """The starting CPDs broadcast to every group, random where the spec gives none and
+    where a latent variable's states are interchangeable in a child's CPD (EM could
+    never separate them: identical states get identical statistics)."""
     rand = random_params(layout, free, g_count, batch, rng)
+    tied = symmetric_children(layout, start)
     out = Params()
     for src, rnd, target in ((start.tables, rand.tables, out.tables),
                              (start.initial, rand.initial, out.initial),
                              (start.loc, rand.loc, out.loc), (start.scale, rand.scale, out.scale)):
         for name, arr in rnd.items():
-            target[name] = (np.broadcast_to(src[name], arr.shape).copy() if name in src
-                            and src[name].shape[0] in (1, g_count) else arr)
+            given = name in src and src[name].shape[0] in (1, g_count) and name not in tied
+            target[name] = np.broadcast_to(src[name], arr.shape).copy() if given else arr
+    if tied:
+        log.info("EM: states of a latent variable are interchangeable in the CPDs of %s; "
+                 "those start random", sorted(tied))
+    return out
+
+
+def _children(layout: Layout, name: str) -> list[tuple[str, int]]:
+    """Variables with ``name`` as a same-slice parent, and that parent's axis in their
+    arrays (after the group axis)."""
+    out = []
+    for v in layout.spec.variables:
+        same_slice = [p.name for p in v.parents if not p.lag]
+        if name in same_slice:
+            out.append((v.name, 1 + [p.name if not p.lag else None for p in v.parents].index(name)))
+    return out
+
+
+def _child_arrays(params: Params, child: str) -> list[np.ndarray]:
+    if child in params.tables:
+        return [params.tables[child]]
+    return [a[child] for a in (params.loc, params.scale) if child in a]
+
+
+def symmetric_children(layout: Layout, params: Params) -> set[str]:
+    """Children whose given CPD does not depend on a latent state parent."""
+    out = set()
+    for name in layout.state:
+        if not layout.spec[name].latent or layout.spec[name].card < 2:
+            continue
+        for child, axis in _children(layout, name):
+            arrays = _child_arrays(params, child)
+            if arrays and all(np.allclose(a, np.take(a, [0], axis=axis)) for a in arrays):
+                out.add(child)
+    return out
+
+
+def collapsed_states(layout: Layout, params: Params, stats: Stats, groups) -> list[str]:
+    """Latent states EM emptied or merged, per group (see :func:`pgmkit.learn.em.collapse_messages`)."""
+    from pgmkit.learn.em import collapse_messages
+
+    out = []
+    spec = layout.spec
+    for name in layout.state:
+        v = spec[name]
+        if not v.latent:
+            continue
+        occ = stats.gamma.reshape((stats.gamma.shape[0],) + layout.cards)
+        occ = np.moveaxis(occ, 1 + layout.axis(name), -1).reshape(occ.shape[0], -1, v.card).sum(1)
+        kids = _children(layout, name)
+        for g in groups:
+            children = [np.moveaxis(a[g], axis - 1, 0) for child, axis in kids
+                        for a in _child_arrays(params, child)]
+            label = f"group {int(g)}" if len(occ) > 1 else ""
+            out += collapse_messages(name, v.states, occ[g], children, label)
     return out
 
 
@@ -191,61 +267,66 @@ def select(candidates: list[Params], choice: np.ndarray) -> Params:
     return out
 
 
-@dataclass(eq=False)
-class EMResult:
-    params: Params
-    log_likelihood: list[float]          # total per iteration, best restart
-    group_loglik: np.ndarray             # final per group
-    converged: bool
-    restarts: list[float]                # final total of each restart
-    chosen: np.ndarray                   # restart chosen per group
+@dataclass(frozen=True, eq=False)
+class Partition:
+    """One packed batch of whole sequences, with its torch indices."""
+
+    batch: object
+    packed: kernel.Packed
+
+
+class ChainEM:
+    """EM of a spec laid out as a chain over product states, every group at once
+    (this engine's side of :mod:`pgmkit.learn.em`).
+
+    ``groups`` is the number of *global* groups (the statistics' leading axis);
+    ``sample`` is a batch random starts draw Gaussian means from.
+    """
+
+    def __init__(self, layout: Layout, start: Params, groups: int, sample,
+                 pseudo_count: float = 0.0):
+        self.layout, self.start_params, self.groups = layout, start, groups
+        self.sample, self.pseudo = sample, float(pseudo_count)
+        self.free = free_cells(layout, start, groups)
+        spec = layout.spec
+        # a symmetric start is partly random too, so it gets the random-start default
+        self.fully_given = not spec.missing_cpds and all(
+            v.initial is not None for v in spec.variables
+            if v.name in layout.state and v.lagged_parents) and not symmetric_children(
+            layout, start)
+
+    def partition(self, batch) -> Partition:
+        return Partition(batch, kernel.pack_indices(batch, self.groups))
+
+    def start(self, restart: int, rng) -> Params:
+        if restart == 0:
+            return complete_start(self.layout, self.start_params, self.free, self.groups,
+                                  self.sample, rng)
+        return random_params(self.layout, self.free, self.groups, self.sample, rng)
+
+    def summarize(self, params: Params, part: Partition) -> Stats:
+        return expected_counts(bind(self.layout, params, part.batch, part.packed))
+
+    def maximize(self, stats: Stats, params: Params) -> Params:
+        return maximize(self.layout, stats, params, self.free, self.pseudo)
+
+    def select(self, candidates: list[Params], choice: np.ndarray) -> Params:
+        return select(candidates, choice)
+
+    def collapsed(self, params: Params, stats: Stats, groups) -> list[str]:
+        return collapsed_states(self.layout, params, stats, groups)
 
 
 @kernel.single_threaded
-def run_em(layout: Layout, start: Params, batch, *, max_iter: int = 100, tol: float = 1e-6,
-           restarts: int = 1, seed: int | None = 0, pseudo_count: float = 0.01,
-           progress: bool = True) -> EMResult:
-    """Fit every group's CPDs by EM; restart ``restarts`` times and keep the best per group.
+def run_em(layout: Layout, start: Params, batch, *, max_iter: int = em.MAX_ITER,
+           tol: float = em.TOL, restarts: int | None = None, seed: int | None = 0,
+           pseudo_count: float = em.PSEUDO_COUNT, progress: bool = True) -> em.EMResult:
+    """Fit every group's CPDs by EM on one in-memory batch (see :func:`pgmkit.learn.em.run`).
 
-    The first restart starts from the spec's CPDs (random where absent), later ones from
-    random CPDs drawn with ``seed``. Iteration stops when the total log-likelihood gains
-    less than ``tol`` per event.
+    The first restart starts from the spec's CPDs (random where absent or symmetric),
+    later ones from random CPDs drawn with ``seed``; the best run is kept per group.
     """
-    from tqdm.auto import tqdm
-
-    g_count = len(batch.groups)
-    rng = np.random.default_rng(seed)
-    free = free_cells(layout, start, g_count)
-    packed = kernel.pack_indices(batch, g_count)
-    runs = []
-    bar = tqdm(total=max_iter * restarts, desc="EM", disable=not progress, leave=False)
-    for r in range(restarts):
-        params = (complete_start(layout, start, free, g_count, batch, rng) if r == 0
-                  else random_params(layout, free, g_count, batch, rng))
-        runs.append(_iterate(layout, params, free, batch, packed, max_iter, tol, pseudo_count, bar))
-        log.info("EM restart %d: log-likelihood %.6g after %d iterations", r,
-                 runs[-1][1][-1], len(runs[-1][1]))
-    bar.close()
-    finals = np.stack([run[2] for run in runs])              # (restarts, G)
-    choice = np.argmax(finals, axis=0)
-    totals = [float(f.sum()) for f in finals]
-    best = int(np.argmax(totals))
-    return EMResult(select([run[0] for run in runs], choice), runs[best][1],
-                    finals[choice, np.arange(g_count)], runs[best][3], totals, choice)
-
-
-def _iterate(layout, params, free, batch, packed, max_iter, tol, pseudo, bar):
-    history: list[float] = []
-    group_ll = np.zeros(packed.G)
-    converged = False
-    for it in range(max_iter):
-        stats = expected_counts(bind(layout, params, batch, packed))
-        group_ll = stats.loglik
-        history.append(float(group_ll.sum()))
-        bar.update(1)
-        if it and history[-1] - history[-2] < tol * batch.num_events:
-            converged = True
-            bar.update(max_iter - it - 1)
-            break
-        params = maximize(layout, stats, params, free, pseudo)
-    return params, history, group_ll, converged
+    em.check_settings(max_iter, tol, pseudo_count)
+    problem = ChainEM(layout, start, len(batch.groups), batch, pseudo_count)
+    return em.run(problem, em.LocalRunner([problem.partition(batch)]), max_iter=max_iter,
+                  tol=tol, restarts=restarts, seed=seed, progress=progress)

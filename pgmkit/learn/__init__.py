@@ -1,0 +1,1 @@
+"""Learning algorithms that are not tied to one engine (the EM driver)."""
