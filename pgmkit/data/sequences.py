@@ -9,6 +9,7 @@ live sequences at every step, with no padding, whatever the spread of lengths.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
@@ -240,8 +241,15 @@ def _to_float(series, name: str):
     return out
 
 
-def read_logs(logs):
-    """A DataFrame from a DataFrame or a CSV path (text columns stay text)."""
+def read_logs(logs, order: str | None = None):
+    """The one log reader: a DataFrame as it is, or a CSV file read for a temporal model.
+
+    A CSV's cells stay text (states as written, see :mod:`pgmkit.data.states`; empty
+    cells are missing), except the ``order`` column, which becomes numbers when every
+    value is one, else timestamps when every value is one (ISO-8601 text), so steps sort
+    as the user meant (``10`` after ``9``). Used by every temporal model, mixtures and
+    the CLI.
+    """
     import pandas as pd
 
     if isinstance(logs, pd.DataFrame):
@@ -254,5 +262,21 @@ def read_logs(logs):
         path = Path(logs)
         if not path.is_file():
             raise DataError(f"no log file '{path}'")
-        return read_csv(path)
+        frame = read_csv(path, text=True)
+        if order and order in frame.columns:
+            frame[order] = _sortable(frame[order])
+        return frame
     raise DataError(f"logs must be a DataFrame or a CSV path; received {type(logs).__name__}")
+
+
+def _sortable(column):
+    """Numbers if every value is one, else timestamps if every value is one, else text."""
+    import pandas as pd
+
+    as_number = pd.to_numeric(column, errors="coerce")
+    if as_number.notna().all():
+        return as_number
+    with warnings.catch_warnings():          # pandas warns when it guesses a format
+        warnings.simplefilter("ignore", UserWarning)
+        as_time = pd.to_datetime(column, errors="coerce")
+    return as_time if as_time.notna().all() else column

@@ -199,7 +199,7 @@ class DynamicBayesNet(TemporalQueries, Model):
         if method != "em":
             raise UnsupportedError(f"DynamicBayesNet.fit supports method='em'; received "
                                    f"method='{method}'")
-        logs = read_logs(logs)
+        logs = read_logs(logs, order)
         batch = pack_logs(self.spec, logs, sequence, order, groupby)
         start = params_from_specs(self.layout, [self.spec])
         res = run_em(self.layout, start, batch, max_iter=max_iter, tol=tol, restarts=restarts,
@@ -245,7 +245,7 @@ class DynamicBayesNet(TemporalQueries, Model):
         from pgmkit.backends.forward_backward.engine import bind
         from pgmkit.data.sequences import pack_logs, read_logs
 
-        logs = read_logs(logs)
+        logs = read_logs(logs, order)
         batch = pack_logs(self.spec, logs, sequence, order, groupby)
         params = self.compiled("params", lambda: params_from_specs(self.layout, [self.spec]))
         return logs, batch, bind(self.layout, params, batch)

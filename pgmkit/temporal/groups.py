@@ -84,7 +84,7 @@ class GroupedDynamicBayesNet(TemporalQueries, Mapping):
         from pgmkit.data.sequences import pack_logs, read_logs
 
         groupby = groupby or self.groupby
-        logs = read_logs(logs)
+        logs = read_logs(logs, order)
         batch = pack_logs(self.spec, logs, sequence, order, groupby)
         if self._stacked is None:
             self._stacked = params_from_specs(self.layout, [m.spec for m in self.models.values()])
