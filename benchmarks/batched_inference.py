@@ -137,7 +137,7 @@ def run(name: str, rows: int, budget: float, seed: int, evidence: str = "random"
         strategy: str = "auto") -> dict:
     spec, evidence, query = workload(name, rows, seed, evidence)
     out, cold, warm = time_pgmkit(spec, evidence, query, strategy)
-    ours = out[[f"{query}={s}" for s in spec[query].states]].to_numpy()
+    ours = out[[f"P({query}={s})" for s in spec[query].states]].to_numpy()
     dicts = row_dicts(evidence)
     result = {"network": name, "query": query, "pgmkit_cold": cold, "pgmkit_warm": warm}
     # Every engine answers the same model: the bnlearn files round table rows to sum to

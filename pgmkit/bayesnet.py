@@ -68,21 +68,9 @@ class BayesNet(Model):
 
     def _evidence(self, evidence: Mapping[str, object] | None, targets: Sequence[str] = (),
                   ) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for var, state in (evidence or {}).items():
-            if var not in self.spec:
-                raise EvidenceError(f"evidence names unknown variable '{var}'"
-                                    f"{did_you_mean(var, self.spec.names)}")
-            states = self.spec[var].states
-            text = _state_text(state)
-            if text not in states:
-                raise EvidenceError(f"evidence {var}={state!r}: '{text}' is not a state of '{var}'"
-                                    f"{did_you_mean(text, states)}; states are {list(states)}")
-            if var in targets:
-                raise EvidenceError(f"variable '{var}' is both queried and observed; drop it "
-                                    "from the evidence or from the query")
-            out[var] = text
-        return out
+        from pgmkit.data.evidence import check_evidence
+
+        return check_evidence(self.spec, evidence, targets)
 
     def _ve(self):
         self._require_cpds()
@@ -237,7 +225,8 @@ class BayesNet(Model):
         """log P(data): the sum over rows of log P(row's observed cells).
 
         NaN cells and absent columns are marginalized (exactly, by the batched engine).
-        Returns one float, or an array of per-row values with ``per_row=True``.
+        Returns the total (a float), or with ``per_row=True`` a Series of per-row values
+        aligned with ``data.index``.
         """
         from pgmkit.data.tables import encode_frame
 
@@ -251,7 +240,11 @@ class BayesNet(Model):
             from pgmkit.backends.contraction.infer import log_likelihood_rows
 
             rows = np.asarray(log_likelihood_rows(self.spec, data, codes=codes))
-        return rows if per_row else float(rows.sum())
+        if per_row:
+            from pgmkit.data.columns import LOG_LIKELIHOOD
+
+            return pd.Series(rows, index=data.index, name=LOG_LIKELIHOOD)
+        return float(rows.sum())
 
     def fit(self, data: pd.DataFrame, method: str = "mle", prior: str = "BDeu",
             pseudo_count: float | None = None, **em_options) -> "BayesNet":
@@ -320,8 +313,9 @@ class BayesNet(Model):
                     joint: bool = False, **options) -> pd.DataFrame:
         """Posteriors for every row of ``evidence`` at once (NaN = unobserved).
 
-        Returns a DataFrame aligned with the input rows: a ``Var=state`` column per state
-        (or per joint state with ``joint=True``), ``log_evidence`` and ``impossible``.
+        Returns a DataFrame aligned with the input rows: a ``P(Var=state)`` column per
+        state (``P(A=a,B=b)`` per joint state with ``joint=True``), ``log_evidence`` and
+        ``impossible``.
         """
         from pgmkit.backends.contraction.infer import query_batch
 
@@ -336,13 +330,3 @@ class BayesNet(Model):
         self._require_cpds()
         self._variables(target, "predict")
         return predict(self.spec, data, target)
-
-
-def _state_text(state) -> str:
-    """A state given in Python as the text the spec uses (1 -> "1"; True is refused)."""
-    from pgmkit.data.tables import state_text
-
-    text = state_text(state)
-    if text is None:
-        raise EvidenceError(f"state {state!r} is a boolean; states are strings such as 'yes'")
-    return text

@@ -14,7 +14,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from pgmkit.base import Model
-from pgmkit.errors import DataError, SpecError, UnsupportedError, did_you_mean, format_choices
+from pgmkit.errors import DataError, SpecError, UnsupportedError
 from pgmkit.results import FitHistory
 from pgmkit.spec.model import ModelSpec
 
@@ -155,7 +155,9 @@ class DeepModel(Model):
 
         Discrete latents are summed exactly, so the bound is tighter than the ELBO and
         rises with K; with no continuous latent it is the exact log-likelihood. Returns the
-        mean per row, or one value per row with ``per_row=True``.
+        total over the rows (a float, like every class's ``log_likelihood``), or with
+        ``per_row=True`` a Series of per-row values aligned with ``x`` (its index when it
+        is a DataFrame).
         """
         from pgmkit.backends.pyro.infer import iwae
 
@@ -167,7 +169,14 @@ class DeepModel(Model):
             for part, size in _chunks(tensors, n):
                 parts.append(iwae(self.program, part, size, num_samples).double().numpy())
         values = np.concatenate(parts)
-        return values if per_row else float(values.mean())
+        if not per_row:
+            return float(values.sum())
+        import pandas as pd
+
+        from pgmkit.data.columns import LOG_LIKELIHOOD
+
+        index = x.index if isinstance(x, pd.DataFrame) else pd.RangeIndex(len(values))
+        return pd.Series(values, index=index, name=LOG_LIKELIHOOD)
 
     # -- generation and codes -----------------------------------------------------------
     def sample(self, n: int, given: Mapping[str, Any] | None = None, seed: int | None = None,
@@ -186,12 +195,10 @@ class DeepModel(Model):
         """
         from pgmkit.backends.pyro.ops import run_model
 
+        from pgmkit.data.evidence import check_evidence
+
         fixed = {}
-        for name, value in (given or {}).items():
-            if name not in self.spec:
-                raise DataError(f"given names '{name}', which is not a variable of model "
-                                f"'{self.spec.name}'{did_you_mean(name, self.spec.names)}; "
-                                f"variables are {format_choices(self.spec.names)}")
+        for name, value in check_evidence(self.spec, given, what="given", error=DataError).items():
             var = self.spec[name]
             fixed[name] = [value] * n if var.is_discrete else np.broadcast_to(
                 np.asarray(value, dtype=float), (n,) + tuple(var.domain.shape))

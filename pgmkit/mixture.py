@@ -11,6 +11,7 @@ import numpy as np
 
 from pgmkit.backends.forward_backward.kernel import single_threaded  # torch-free at import
 from pgmkit.base import Model
+from pgmkit.data.columns import posterior_columns
 from pgmkit.learn import em
 from pgmkit.errors import DataError, UnsupportedError
 from pgmkit.results import FitHistory
@@ -76,10 +77,10 @@ class MixtureModel(Model):
         probs = inference.state_posterior(bound, smooth=False)
         cols = {}
         for name, arr in inference.marginals(self.layout, probs, self.spec.latent_names).items():
-            for i, s in enumerate(self.spec[name].states):
+            for col, values in zip(posterior_columns(name, self.spec[name].states), arr.T):
                 placed = np.empty(len(data))
-                placed[batch.rows] = arr[:, i]
-                cols[f"P({name}={s})"] = placed
+                placed[batch.rows] = values
+                cols[col] = placed
         return pd.DataFrame(cols, index=data.index)
 
     def predict(self, data):
@@ -89,16 +90,20 @@ class MixtureModel(Model):
         post = self.posterior(data)
         out = {}
         for name in self.spec.latent_names:
-            cols = [f"P({name}={s})" for s in self.spec[name].states]
+            cols = posterior_columns(name, self.spec[name].states)
             out[name] = np.asarray(self.spec[name].states, dtype=object)[
                 post[cols].to_numpy().argmax(axis=1)]
         return pd.DataFrame(out, index=data.index)
 
     @single_threaded
-    def log_likelihood(self, data) -> float:
-        """Total ``log p(rows)`` with the latents summed out (NaN cells marginalized)."""
-        _, bound = self._bind(data)
-        return float(bound.forward().log_c.sum())
+    def log_likelihood(self, data, per_row: bool = False):
+        """Total ``log p(rows)`` with the latents summed out (NaN cells marginalized); with
+        ``per_row=True`` a Series of ``log p(row)`` aligned with ``data.index``."""
+        from pgmkit.temporal.dynamic import per_row_series
+
+        batch, bound = self._bind(data)
+        values = bound.forward().log_c.numpy()
+        return per_row_series(values, batch.rows, data.index) if per_row else float(values.sum())
 
     def sample(self, n: int, seed: int | None = None):
         """``n`` rows drawn from the model (latent columns included)."""

@@ -177,7 +177,7 @@ def demo(args) -> int:
     fitted = vae.fit(x, epochs=epochs, progress=False, seed=0)
     print(f"test ELBO per image: {before:.2f} before training, {fitted.elbo(xt):.2f} after "
           f"{epochs} epochs; importance-weighted log p(x) (K=50): "
-          f"{fitted.log_likelihood(xt, num_samples=50):.2f}")
+          f"{fitted.log_likelihood(xt, num_samples=50) / len(xt):.2f} per image")
     out = Path(tempfile.mkdtemp(prefix="pgmkit-demo-")) / "vae_samples.png"
     sample_grid(fitted.sample(36, seed=0, mean=True)["x"], out)
     print(f"36 sampled digits: {out}")

@@ -45,21 +45,10 @@ def register(sub, shared: dict) -> None:
 
 
 def read_logs(path: str, order: str | None):
-    """A CSV log with text columns kept as text and the order column made sortable."""
-    import pandas as pd
+    """A CSV log read by the one log reader (:func:`pgmkit.data.sequences.read_logs`)."""
+    from pgmkit.data.sequences import read_logs as read
 
-    from pgmkit.cli.common import read_table
-
-    logs = read_table(path)
-    if order and order in logs.columns:
-        as_number = pd.to_numeric(logs[order], errors="coerce")
-        if as_number.notna().all():
-            logs[order] = as_number
-        else:
-            as_time = pd.to_datetime(logs[order], errors="coerce")
-            if as_time.notna().all():
-                logs[order] = as_time
-    return logs
+    return read(path, order)
 
 
 def _query(args) -> int:

@@ -9,11 +9,14 @@ live sequences at every step, with no padding, whatever the spread of lengths.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 import numpy as np
 
+from pgmkit.data.columns import check_real_columns, real_columns  # noqa: F401 (re-exported)
+from pgmkit.data.states import not_a_state
 from pgmkit.errors import DataError, did_you_mean, format_choices
 from pgmkit.spec.model import ModelSpec
 
@@ -63,37 +66,14 @@ def show(value) -> str:
     return repr(value.item() if isinstance(value, np.generic) else value)
 
 
-def real_columns(name: str, shape: tuple[int, ...]) -> list[str]:
-    """Column names of a real variable: ``x`` for a scalar, ``x[0]``, ``x[1]``... for a vector."""
-    size = int(np.prod(shape)) if shape else 1
-    return [name] if size == 1 and len(shape) <= 1 else [f"{name}[{i}]" for i in range(size)]
-
-
 def encode_states(values, states: Sequence[str]):
-    """Integer codes of ``values`` against ``states`` (-1 for missing) and the bad positions.
+    """Integer codes of ``values`` against ``states`` (-1 for missing) and the bad
+    positions, by the one rule of :mod:`pgmkit.data.states`."""
+    from pgmkit.data.states import BAD, MISSING, encode_values
 
-    Integer-valued numbers match states written as digits (``1`` and ``1.0`` match
-    ``"1"``); booleans match ``"0"``/``"1"`` or ``"False"``/``"True"``.
-    """
-    import pandas as pd
-
-    # Only the distinct values are turned into text (a log has millions of cells and a
-    # handful of values); factorize marks missing cells -1.
-    seen, uniques = pd.factorize(pd.Series(values))
-    s = pd.Series(uniques)
-    if s.dtype == bool:
-        digits = set(states) >= {"0", "1"}
-        s = s.astype(int) if digits else s.astype(str)
-    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
-        arr = s.to_numpy(dtype=float, na_value=np.nan)
-        whole = np.isfinite(arr) & (arr == np.round(arr))
-        text = np.where(whole, np.char.mod("%d", np.where(whole, arr, 0).astype(np.int64)),
-                        arr.astype(str)).astype(object)
-    else:
-        text = s.astype(object).to_numpy()
-    found = pd.Index(list(states)).get_indexer([str(t).strip() for t in text]).astype(np.int64)
-    codes = np.append(found, -1)[seen]          # position -1 (missing) reads the appended -1
-    bad = np.flatnonzero((codes < 0) & (seen >= 0))
+    codes = encode_values(values, states)
+    bad = np.flatnonzero(codes == BAD)
+    codes[bad] = MISSING
     return codes, bad
 
 
@@ -150,6 +130,8 @@ def pack_logs(spec: ModelSpec, logs, sequence: str, order: str | None,
     needed = list(keys)
     for name in require:
         v = spec[name]
+        if not v.is_discrete:
+            check_real_columns(name, v.domain.shape, logs.columns)
         needed += [name] if v.is_discrete else real_columns(name, v.domain.shape)
     _check_columns(logs, needed)
     for key in keys:
@@ -237,8 +219,7 @@ def _pack(spec, logs, sort, seq_code, seq_labels, group_codes, groups, order_val
                 r = int(bad[0])
                 raise DataError(
                     f"row {r} (sequence '{seq_of_row[r]}', step {show(order_vals[r])}): '{v.name}' = "
-                    f"'{logs[v.name].iloc[r]}' is not a state{did_you_mean(str(logs[v.name].iloc[r]), v.states)}; "
-                    f"states are {list(v.states)}")
+                    f"{not_a_state(logs[v.name].iloc[r], v.name, v.states)}")
             codes[v.name] = c[rows]
         else:
             vals = logs[cols].apply(lambda s: _to_float(s, v.name)).to_numpy(dtype=float)
@@ -260,8 +241,15 @@ def _to_float(series, name: str):
     return out
 
 
-def read_logs(logs):
-    """A DataFrame from a DataFrame or a CSV path (text columns stay text)."""
+def read_logs(logs, order: str | None = None):
+    """The one log reader: a DataFrame as it is, or a CSV file read for a temporal model.
+
+    A CSV's cells stay text (states as written, see :mod:`pgmkit.data.states`; empty
+    cells are missing), except the ``order`` column, which becomes numbers when every
+    value is one, else timestamps when every value is one (ISO-8601 text), so steps sort
+    as the user meant (``10`` after ``9``). Used by every temporal model, mixtures and
+    the CLI.
+    """
     import pandas as pd
 
     if isinstance(logs, pd.DataFrame):
@@ -274,5 +262,21 @@ def read_logs(logs):
         path = Path(logs)
         if not path.is_file():
             raise DataError(f"no log file '{path}'")
-        return read_csv(path)
+        frame = read_csv(path, text=True)
+        if order and order in frame.columns:
+            frame[order] = _sortable(frame[order])
+        return frame
     raise DataError(f"logs must be a DataFrame or a CSV path; received {type(logs).__name__}")
+
+
+def _sortable(column):
+    """Numbers if every value is one, else timestamps if every value is one, else text."""
+    import pandas as pd
+
+    as_number = pd.to_numeric(column, errors="coerce")
+    if as_number.notna().all():
+        return as_number
+    with warnings.catch_warnings():          # pandas warns when it guesses a format
+        warnings.simplefilter("ignore", UserWarning)
+        as_time = pd.to_datetime(column, errors="coerce")
+    return as_time if as_time.notna().all() else column

@@ -51,47 +51,31 @@ def check_columns(spec: ModelSpec, df: pd.DataFrame, columns: Sequence[str] | No
 
 
 def state_text(value) -> str | None:
-    """A value as the state text the spec uses: whole numbers become their digits
-    (``1``, ``1.0`` -> ``"1"``). ``None`` for booleans, which name no state."""
+    """A value given in Python (evidence, a state to look up) as state text, by the one
+    rule of :mod:`pgmkit.data.states`; ``None`` for booleans, which need the variable's
+    states to be read (use :func:`pgmkit.data.states.state_text` with them)."""
+    from pgmkit.data.states import state_text as text
+
     if isinstance(value, (bool, np.bool_)):
         return None
-    if isinstance(value, (int, np.integer)) or (
-            isinstance(value, (float, np.floating)) and float(value).is_integer()):
-        return str(int(value))
-    return str(value)
-
-
-def _label(value, name: str) -> str:
-    text = state_text(value)
-    if text is None:
-        raise DataError(f"column '{name}' holds booleans; write its states as text "
-                        "(e.g. 'yes'/'no') or as 0/1")
-    return text
+    return text(value)
 
 
 def encode_column(spec: ModelSpec, col: pd.Series, name: str | None = None) -> np.ndarray:
-    """Codes of one column: state index, or ``MISSING`` (-1) where the cell is NaN.
+    """Codes of one column: state index, or ``MISSING`` (-1) where the cell is missing,
+    by the one rule of :mod:`pgmkit.data.states`."""
+    from pgmkit.data.states import BAD, encode_values, not_a_state
 
-    The column is factorized first, so only its distinct values are turned into text
-    and looked up: a hash per cell, whatever the dtype.
-    """
     name = name or str(col.name)
     states = spec[name].states
-    if pd.api.types.is_bool_dtype(col):
-        raise DataError(f"column '{name}' holds booleans; write its states as text "
-                        "(e.g. 'yes'/'no') or as 0/1")
-    seen, uniques = pd.factorize(col.to_numpy(dtype=object) if col.dtype == object else col)
-    labels = [_label(u, name) for u in uniques]
-    where = {s: i for i, s in enumerate(states)}
-    lookup = np.array([where.get(label, -2) for label in labels] + [MISSING], dtype=np.int64)
-    codes = lookup[seen]  # factorize marks NaN as -1, and lookup[-1] is MISSING
-    bad = codes == -2
+    codes = encode_values(col, states)
+    bad = codes == BAD
     if bad.any():
-        wrong = [labels[i] for i in np.unique(seen[bad])]
-        first = col.index[np.flatnonzero(bad)[0]]
-        raise DataError(f"column '{name}' has value(s) {format_choices(wrong, 5)} that are not "
-                        f"states of '{name}' (first at row {first})"
-                        f"{did_you_mean(wrong[0], states)}; states are {list(states)}")
+        first = int(np.flatnonzero(bad)[0])
+        wrong = pd.unique(col[bad])
+        more = f" ({len(wrong)} distinct bad values)" if len(wrong) > 1 else ""
+        raise DataError(f"column '{name}', row {col.index[first]}: "
+                        f"{not_a_state(col.iloc[first], name, states)}{more}")
     return codes
 
 

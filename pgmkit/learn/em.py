@@ -225,12 +225,11 @@ def _warn(problem: Problem, runs: list[_Run], choice: np.ndarray, chosen: list[i
           tol: float, max_iter: int) -> None:
     stalled = [r for r in chosen if not runs[r].converged]
     if stalled and tol > -math.inf:
-        r = stalled[0]
-        h = runs[r].history
-        gain = h[-1] - h[-2] if len(h) > 1 else float("nan")
-        warnings.warn(f"EM stopped at max_iter={max_iter} without converging (last gain "
-                      f"{gain:.3g} in log-likelihood, tol={tol:g} per row/event); raise max_iter "
-                      "or tol", ConvergenceWarning, stacklevel=_user_level())
+        h = runs[stalled[0]].history
+        gain = f"last gain {h[-1] - h[-2]:.3g} in log-likelihood, " if len(h) > 1 else ""
+        warnings.warn(f"EM stopped at max_iter={max_iter} without converging ({gain}tol={tol:g} "
+                      "per row/event); raise max_iter or tol", ConvergenceWarning,
+                      stacklevel=_user_level())
     problems: list[str] = []
     for r in chosen:
         problems += problem.collapsed(runs[r].params, runs[r].stats, np.flatnonzero(choice == r))

@@ -64,38 +64,63 @@ class TemporalQueries:
         before it in its sequence (what knowledge tracing is scored on): columns
         ``P(var=state)`` for discrete variables, ``E(var)`` for real ones."""
         from pgmkit.backends.forward_backward import infer as inference
-        from pgmkit.data.sequences import real_columns
+        from pgmkit.data.columns import expectation_column, posterior_columns, real_columns
 
         logs, batch, bound = self._bind(logs, sequence, order, groupby)
         cols = {}
         for name, arr in inference.predict_next(bound).items():
             v = self.spec[name]
             if v.is_discrete:
-                cols.update({f"P({name}={s})": arr[:, i] for i, s in enumerate(v.states)})
+                cols.update(dict(zip(posterior_columns(name, v.states), arr.T)))
             else:
-                cols.update({f"E({c})": arr[:, i]
+                cols.update({expectation_column(c): arr[:, i]
                              for i, c in enumerate(real_columns(name, v.domain.shape))})
         return _frame(logs, batch, cols, sequence, order, groupby)
 
     @single_threaded
     def log_likelihood(self, logs, sequence: str = "sequence", order: str = "step",
-                       groupby: str | None = None):
-        """Per event, ``log p(event_t | events 1..t-1)`` in column ``log_likelihood``; the
-        column sums to the log-likelihood of the whole log (``.log_likelihood.sum()``)."""
+                       groupby: str | None = None, per_row: bool = False):
+        """``log p(logs)``, the total over every sequence (a float); with ``per_row=True``
+        a Series aligned with the input rows holding each event's
+        ``log p(event_t | events 1..t-1)``, which sums to the total.
+
+        Examples
+        --------
+        >>> import pgmkit
+        >>> hmm = pgmkit.example("hmm")
+        >>> logs = hmm.sample_sequences(3, 5, seed=0)
+        >>> rows = hmm.log_likelihood(logs, per_row=True)
+        >>> bool(abs(rows.sum() - hmm.log_likelihood(logs)) < 1e-9)
+        True
+        """
         logs, batch, bound = self._bind(logs, sequence, order, groupby)
-        return _frame(logs, batch, {"log_likelihood": bound.forward().log_c.numpy()},
-                      sequence, order, groupby)
+        values = bound.forward().log_c.numpy()
+        if not per_row:
+            return float(values.sum())
+        return per_row_series(values, batch.rows, logs.index)
 
     @single_threaded
     def _posterior(self, logs, sequence, order, groupby, smooth: bool):
         from pgmkit.backends.forward_backward import infer as inference
+        from pgmkit.data.columns import posterior_columns
 
         logs, batch, bound = self._bind(logs, sequence, order, groupby)
         probs = inference.state_posterior(bound, smooth)
         cols = {}
         for name, arr in inference.marginals(bound.layout, probs, self.spec.latent_names).items():
-            cols.update({f"P({name}={s})": arr[:, i] for i, s in enumerate(self.spec[name].states)})
+            cols.update(dict(zip(posterior_columns(name, self.spec[name].states), arr.T)))
         return _frame(logs, batch, cols, sequence, order, groupby)
+
+
+def per_row_series(values, rows, index):
+    """Packed per-event values -> a ``log_likelihood`` Series in the input's row order."""
+    import pandas as pd
+
+    from pgmkit.data.columns import LOG_LIKELIHOOD
+
+    placed = np.empty(len(index))
+    placed[rows] = values
+    return pd.Series(placed, index=index, name=LOG_LIKELIHOOD)
 
 
 def _frame(logs, batch, cols: dict, sequence: str, order: str | None, groupby: str | None):
@@ -174,7 +199,7 @@ class DynamicBayesNet(TemporalQueries, Model):
         if method != "em":
             raise UnsupportedError(f"DynamicBayesNet.fit supports method='em'; received "
                                    f"method='{method}'")
-        logs = read_logs(logs)
+        logs = read_logs(logs, order)
         batch = pack_logs(self.spec, logs, sequence, order, groupby)
         start = params_from_specs(self.layout, [self.spec])
         res = run_em(self.layout, start, batch, max_iter=max_iter, tol=tol, restarts=restarts,
@@ -220,7 +245,7 @@ class DynamicBayesNet(TemporalQueries, Model):
         from pgmkit.backends.forward_backward.engine import bind
         from pgmkit.data.sequences import pack_logs, read_logs
 
-        logs = read_logs(logs)
+        logs = read_logs(logs, order)
         batch = pack_logs(self.spec, logs, sequence, order, groupby)
         params = self.compiled("params", lambda: params_from_specs(self.layout, [self.spec]))
         return logs, batch, bind(self.layout, params, batch)
@@ -230,7 +255,7 @@ def samples_frame(spec, values: dict, sequence: str = "sequence", order: str = "
     """Sampled arrays (``(n, length[, ...])`` per variable) -> a long-format DataFrame."""
     import pandas as pd
 
-    from pgmkit.data.sequences import real_columns
+    from pgmkit.data.columns import real_columns
 
     n, length = next(iter(values.values())).shape[:2]
     out = {sequence: np.repeat(np.arange(n), length), order: np.tile(np.arange(length), n)}

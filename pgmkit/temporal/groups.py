@@ -15,6 +15,7 @@ import yaml
 
 from pgmkit.temporal.dynamic import DynamicBayesNet, TemporalQueries, samples_frame, unknown_group
 from pgmkit.errors import DataError
+from pgmkit.learn import em
 from pgmkit.results import FitHistory
 
 INDEX_FILE = "groups.yaml"
@@ -84,7 +85,7 @@ class GroupedDynamicBayesNet(TemporalQueries, Mapping):
         from pgmkit.data.sequences import pack_logs, read_logs
 
         groupby = groupby or self.groupby
-        logs = read_logs(logs)
+        logs = read_logs(logs, order)
         batch = pack_logs(self.spec, logs, sequence, order, groupby)
         if self._stacked is None:
             self._stacked = params_from_specs(self.layout, [m.spec for m in self.models.values()])
@@ -93,21 +94,23 @@ class GroupedDynamicBayesNet(TemporalQueries, Mapping):
         return logs, batch, bind(self.layout, self._stacked.take(index), batch)
 
     def fit(self, logs, sequence: str = "sequence", order: str = "step",
-            groupby: str | None = None, max_iter: int = 100, tol: float = 1e-6,
-            restarts: int = 1, seed: int | None = 0, pseudo_count: float = 0.01,
-            progress: bool = True) -> "GroupedDynamicBayesNet":
+            groupby: str | None = None, max_iter: int = em.MAX_ITER, tol: float = em.TOL,
+            restarts: int | None = None, seed: int | None = 0,
+            pseudo_count: float = em.PSEUDO_COUNT, progress: bool = True
+            ) -> "GroupedDynamicBayesNet":
         """Refit the groups present in ``logs`` by EM, in place; returns ``self``.
 
         Each group starts from its current CPDs (all groups in one batched EM, as in
         :meth:`DynamicBayesNet.fit`); groups absent from the logs keep theirs, and a
-        group the family has no model for is a ``DataError``. Options as there.
+        group the family has no model for is a ``DataError``. Options and their defaults
+        as there (the one EM driver's, :mod:`pgmkit.learn.em`).
         """
         from pgmkit.backends.forward_backward.compile import params_from_specs, spec_for_group
         from pgmkit.backends.forward_backward.learn import run_em
         from pgmkit.data.sequences import pack_logs, read_logs
 
         groupby = groupby or self.groupby
-        logs = read_logs(logs)
+        logs = read_logs(logs, order)
         batch = pack_logs(self.spec, logs, sequence, order, groupby)
         keys = [self._key(label) for label in batch.groups]
         start = params_from_specs(self.layout, [self.models[k].spec for k in keys])
@@ -115,7 +118,8 @@ class GroupedDynamicBayesNet(TemporalQueries, Mapping):
                      seed=seed, pseudo_count=pseudo_count, progress=progress)
         self.history = FitHistory(tuple(res.log_likelihood), res.converged, tuple(res.restarts),
                                   "em", {"events": batch.num_events,
-                                         "sequences": batch.num_sequences})
+                                         "sequences": batch.num_sequences,
+                                         "pseudo_count": pseudo_count})
         for g, key in enumerate(keys):
             gh = FitHistory((float(res.group_loglik[g]),), res.converged, (), "em",
                             {"restart": int(res.chosen[g])})

@@ -17,11 +17,11 @@ def test_query_batch_from_csv(tmp_path):
     done = run_cli("query", "alarm", "Burglary", "--batch", rows, "-o", out)
     assert done.returncode == 0, done.stderr
     got = pd.read_csv(out)
-    assert got.loc[0, "Burglary=yes"] == pytest.approx(0.284172, abs=1e-6)
+    assert got.loc[0, "P(Burglary=yes)"] == pytest.approx(0.284172, abs=1e-6)
     want = query_batch(example_spec("alarm"), ["Burglary"],
                        pd.DataFrame({"JohnCalls": ["yes", "no", None],
                                      "MaryCalls": ["yes", None, "yes"]}))
-    np.testing.assert_allclose(got["Burglary=yes"], want["Burglary=yes"], atol=1e-12)
+    np.testing.assert_allclose(got["P(Burglary=yes)"], want["P(Burglary=yes)"], atol=1e-12)
     np.testing.assert_allclose(got["log_evidence"], want["log_evidence"], atol=1e-12)
 
 

@@ -42,7 +42,7 @@ def test_textbook_burglary_posterior():
     # Russell & Norvig: P(Burglary | JohnCalls, MaryCalls) = <0.284, 0.716>.
     out = query_batch(ALARM, ["Burglary"], pd.DataFrame({"JohnCalls": ["yes"],
                                                           "MaryCalls": ["yes"]}))
-    assert out.loc[0, "Burglary=yes"] == pytest.approx(0.284172, abs=1e-6)
+    assert out.loc[0, "P(Burglary=yes)"] == pytest.approx(0.284172, abs=1e-6)
 
 
 def test_each_row_its_own_pattern_matches_brute_force():
@@ -60,15 +60,15 @@ def test_each_row_its_own_pattern_matches_brute_force():
             row = {k: v for k, v in r.items() if isinstance(v, str)}
             for var in ("Burglary", "Alarm"):
                 want, p_e = brute(ALARM, row, var)
-                got = out.loc[label, [f"{var}={s}" for s in ALARM[var].states]].to_numpy(float)
+                got = out.loc[label, [f"P({var}={s})" for s in ALARM[var].states]].to_numpy(float)
                 np.testing.assert_allclose(got, want, atol=1e-12, rtol=0)
             assert out.loc[label, "log_evidence"] == pytest.approx(np.log(p_e), abs=1e-12)
 
 
 def test_observed_query_variable_is_one_hot():
     out = query_batch(ALARM, ["Alarm"], pd.DataFrame({"Alarm": ["yes", None]}))
-    assert out.loc[0, ["Alarm=no", "Alarm=yes"]].tolist() == [0.0, 1.0]
-    assert 0 < out.loc[1, "Alarm=yes"] < 1
+    assert out.loc[0, ["P(Alarm=no)", "P(Alarm=yes)"]].tolist() == [0.0, 1.0]
+    assert 0 < out.loc[1, "P(Alarm=yes)"] < 1
 
 
 def test_impossible_rows_flagged_and_only_they_are_nan():
@@ -76,22 +76,22 @@ def test_impossible_rows_flagged_and_only_they_are_nan():
                          "Sensor": ["on", "on", "off", "on"]})
     out = query_batch(SENSOR, ["Fire"], rows)
     assert out["impossible"].tolist() == [True, False, False, False]
-    assert out.loc[0, ["Fire=no", "Fire=yes"]].isna().all()
+    assert out.loc[0, ["P(Fire=no)", "P(Fire=yes)"]].isna().all()
     assert out.loc[0, "log_evidence"] == -np.inf
     assert out.drop(index=0).notna().all().all()
     want, _ = brute(SENSOR, {"Sensor": "on"}, "Fire")
-    np.testing.assert_allclose(out.loc[3, ["Fire=no", "Fire=yes"]].to_numpy(float), want,
+    np.testing.assert_allclose(out.loc[3, ["P(Fire=no)", "P(Fire=yes)"]].to_numpy(float), want,
                                atol=1e-12)
 
 
 def test_joint_columns_and_consistency_with_marginals():
     rows = pd.DataFrame({"JohnCalls": ["yes", "no"], "Earthquake": [None, "yes"]})
     joint = query_batch(ALARM, ["Burglary", "Alarm"], rows, joint=True)
-    assert list(joint.columns[:4]) == ["Burglary=no,Alarm=no", "Burglary=no,Alarm=yes",
-                                       "Burglary=yes,Alarm=no", "Burglary=yes,Alarm=yes"]
+    assert list(joint.columns[:4]) == ["P(Burglary=no,Alarm=no)", "P(Burglary=no,Alarm=yes)",
+                                       "P(Burglary=yes,Alarm=no)", "P(Burglary=yes,Alarm=yes)"]
     marg = query_batch(ALARM, ["Burglary", "Alarm"], rows)
     np.testing.assert_allclose(joint.iloc[:, :4].to_numpy().reshape(2, 2, 2).sum(axis=2),
-                               marg[["Burglary=no", "Burglary=yes"]].to_numpy(), atol=1e-15)
+                               marg[["P(Burglary=no)", "P(Burglary=yes)"]].to_numpy(), atol=1e-15)
     np.testing.assert_allclose(joint["log_evidence"], marg["log_evidence"], atol=1e-15)
 
 
@@ -123,7 +123,7 @@ def test_predict_naive_bayes_style_column():
     rows = pd.DataFrame({"Burglary": ["yes", "no"], "JohnCalls": ["yes", "no"],
                          "MaryCalls": ["yes", "no"]}, index=["a", "b"])
     out = predict(ALARM, rows, "Burglary")      # the Burglary column itself is ignored
-    assert list(out.columns) == ["Burglary", "probability", "Burglary=no", "Burglary=yes"]
+    assert list(out.columns) == ["Burglary", "probability", "P(Burglary=no)", "P(Burglary=yes)"]
     assert out["Burglary"].tolist() == ["no", "no"]
     assert out.loc["a", "probability"] == pytest.approx(1 - 0.284172, abs=1e-6)
     imp = predict(SENSOR, pd.DataFrame({"Smoke": ["no"], "Sensor": ["on"]}), "Fire")
@@ -133,7 +133,7 @@ def test_predict_naive_bayes_style_column():
 def test_errors_name_the_culprit():
     with pytest.raises(DataError, match="Alarn"):
         query_batch(ALARM, ["Burglary"], pd.DataFrame({"Alarn": ["yes"]}))
-    with pytest.raises(DataError, match=r"'Alarm'.*'maybe'.*row 7"):
+    with pytest.raises(DataError, match=r"column 'Alarm', row 7: 'maybe' is not a state"):
         query_batch(ALARM, ["Burglary"], pd.DataFrame({"Alarm": ["yes", "maybe"]},
                                                       index=[6, 7]))
     with pytest.raises(EvidenceError, match="did you mean 'Burglary'"):
@@ -250,6 +250,6 @@ def test_predict_naive_bayes_with_integer_columns_and_missing_words():
             if row[w] == row[w]:
                 post = post * spec[w].cpd.table[:, int(row[w])]
         post = post / post.sum()
-        np.testing.assert_allclose(out.loc[i, ["Spam=ham", "Spam=spam"]].to_numpy(float), post,
+        np.testing.assert_allclose(out.loc[i, ["P(Spam=ham)", "P(Spam=spam)"]].to_numpy(float), post,
                                    atol=1e-14, rtol=0)
         assert out.loc[i, "Spam"] == spec["Spam"].states[int(post.argmax())]

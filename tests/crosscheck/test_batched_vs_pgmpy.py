@@ -86,7 +86,7 @@ def test_marginals_and_evidence_match_brute_force(seed, n_vars, zeros, p_obs, st
             continue
         assert abs(out["log_evidence"].iloc[i] - np.log(p_e)) <= EXACT * max(1, abs(np.log(p_e)))
         for q in query:
-            cols = [f"{q}={s}" for s in spec[q].states]
+            cols = [f"P({q}={s})" for s in spec[q].states]
             got = out[cols].iloc[i].to_numpy(dtype=float)
             if q in row:
                 want = np.eye(spec[q].card)[spec[q].states.index(row[q])]
@@ -149,7 +149,7 @@ def pgmpy_check(name: str, rows: int, n_evidence: int, seed: int = 0,
         for q in query:
             want = ve.query([q], evidence=given, show_progress=False)
             states = want.state_names[q]
-            got = out.loc[out.index[i], [f"{q}={s}" for s in states]].to_numpy(dtype=float)
+            got = out.loc[out.index[i], [f"P({q}={s})" for s in states]].to_numpy(dtype=float)
             worst = max(worst, float(np.abs(got - want.values).max()))
     return worst
 

@@ -22,7 +22,7 @@ def test_zoo_model_round_trips_and_compiles(name, tmp_path):
     assert set(layout.state) == set(model.spec.latent_names)
     if model.spec.temporal:
         logs = model.sample_sequences(3, 4, seed=0).drop(columns=list(model.spec.latent_names))
-        assert np.isfinite(model.log_likelihood(logs)["log_likelihood"]).all()
+        assert np.isfinite(model.log_likelihood(logs, per_row=True)).all()
 
 
 def test_factorial_hmm_compiles_to_one_dense_hmm_over_the_product():

@@ -17,6 +17,7 @@ from pgmkit.backends.contraction.compile import check_cost, compile_net
 from pgmkit.backends.contraction.evaluate import (MERGE_FLOPS, MIN_PATTERN_ROWS, RowGroup, chunks,
                                               evaluate, group_rows, row_groups_for)
 from pgmkit.backends.contraction.lookup import MAX_JOINT, joint_size, lookup_batch
+from pgmkit.data.columns import posterior_column, posterior_columns
 from pgmkit.data.tables import encode_frame
 from pgmkit.errors import CostError, DataError, EvidenceError, did_you_mean, format_choices
 from pgmkit.spec.model import ModelSpec
@@ -61,7 +62,8 @@ def query_batch(spec: ModelSpec, variables: Sequence[str] | str, evidence: pd.Da
     Returns
     -------
     DataFrame
-        Aligned with ``evidence.index``: columns ``"Var=state"``, then ``log_evidence``
+        Aligned with ``evidence.index``: columns ``"P(Var=state)"`` (``"P(A=a,B=b)"`` with
+        ``joint=True``; see :mod:`pgmkit.data.columns`), then ``log_evidence``
         (log P(row's evidence)) and ``impossible`` (probability columns are NaN there
         and only there).
 
@@ -72,7 +74,7 @@ def query_batch(spec: ModelSpec, variables: Sequence[str] | str, evidence: pd.Da
     >>> spec = example_spec("alarm")
     >>> rows = pd.DataFrame({"JohnCalls": ["yes", "no"], "MaryCalls": ["yes", None]})
     >>> out = query_batch(spec, ["Burglary"], rows)
-    >>> round(float(out.loc[0, "Burglary=yes"]), 4)
+    >>> round(float(out.loc[0, "P(Burglary=yes)"]), 4)
     0.2842
     """
     if strategy not in STRATEGIES:
@@ -160,10 +162,10 @@ def _planned(net, codes, columns, row_groups, groups, max_cost):
 def _frame(net, groups, results, log_ev: np.ndarray, index) -> pd.DataFrame:
     data = {}
     for g, r in zip(groups, results):
-        names = [[f"{net.names[v]}={s}" for s in net.spec[net.names[v]].states] for v in g]
+        pairs = [[(net.names[v], s) for s in net.spec[net.names[v]].states] for v in g]
         flat = r.reshape(len(log_ev), -1)
-        for j, combo in enumerate(itertools.product(*names)):
-            data[",".join(combo)] = flat[:, j]
+        for j, combo in enumerate(itertools.product(*pairs)):
+            data[posterior_column(combo)] = flat[:, j]
     data["log_evidence"] = log_ev
     data["impossible"] = ~np.isfinite(log_ev)
     return pd.DataFrame(data, index=index)
@@ -196,7 +198,7 @@ def predict(spec: ModelSpec, df: pd.DataFrame, target: str, *, chunk_size: int |
     """Classify ``target`` from the other columns of each row (a ``target`` column is ignored).
 
     Returns columns ``target`` (the most probable state), ``probability`` (of it) and
-    ``"Target=state"`` per state; rows whose evidence is impossible get no prediction.
+    ``"P(target=state)"`` per state; rows whose evidence is impossible get no prediction.
 
     Examples
     --------
@@ -211,7 +213,7 @@ def predict(spec: ModelSpec, df: pd.DataFrame, target: str, *, chunk_size: int |
                         f"{did_you_mean(target, spec.names)}")
     evidence = df.drop(columns=[target]) if target in df.columns else df
     post = query_batch(spec, [target], evidence, chunk_size=chunk_size, max_cost=max_cost)
-    cols = [f"{target}={s}" for s in spec[target].states]
+    cols = posterior_columns(target, spec[target].states)
     probs = post[cols].to_numpy()
     ok = ~post["impossible"].to_numpy()
     best = np.zeros(len(post), dtype=np.int64)

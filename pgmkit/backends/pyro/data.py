@@ -2,17 +2,18 @@
 
 A model with one observed variable takes a bare array; otherwise data is keyed by
 variable name. In a DataFrame a real vector ``x`` of size d is either one column of
-array-like cells or the columns ``x_0 .. x_{d-1}``. Every mistake is a ``DataError``
+array-like cells or the columns ``x[0] .. x[d-1]`` (the naming of every class, see
+:mod:`pgmkit.data.columns`); discrete values follow :mod:`pgmkit.data.states`. Every mistake is a ``DataError``
 naming the variable (and row) with what was expected and received.
 """
 from __future__ import annotations
 
-import math
 from typing import Any, Mapping
 
 import numpy as np
 import torch
 
+from pgmkit.data.columns import check_real_columns, real_columns
 from pgmkit.errors import DataError, did_you_mean, format_choices
 from pgmkit.spec.cpd import NeuralCPD
 from pgmkit.spec.model import ModelSpec, Variable
@@ -73,12 +74,9 @@ def _from_frame(spec: ModelSpec, df) -> dict[str, Any]:
                            else col.to_numpy())
             used.add(v.name)
         elif not v.is_discrete:
-            cols = [f"{v.name}_{i}" for i in range(v.domain.size)]
-            present = [c for c in cols if c in df.columns]
-            if present and len(present) != len(cols):
-                raise DataError(f"variable '{v.name}' has size {v.domain.size}; the data has "
-                                f"{len(present)} of its columns {cols[0]}..{cols[-1]}")
-            if present:
+            check_real_columns(v.name, v.domain.shape, df.columns)
+            cols = real_columns(v.name, v.domain.shape)
+            if all(c in df.columns for c in cols):
                 out[v.name] = df[cols].to_numpy(dtype=float).reshape((len(df),) + v.domain.shape)
                 used.update(cols)
     extra = [str(c) for c in df.columns if c not in used]
@@ -117,25 +115,20 @@ def _real(var: Variable, values, dtype: torch.dtype) -> torch.Tensor:
 
 
 def _discrete(var: Variable, values) -> torch.Tensor:
+    from pgmkit.data.states import MISSING, encode_values, not_a_state
+
     arr = values.detach().cpu().numpy() if isinstance(values, torch.Tensor) else np.asarray(values)
     if arr.ndim != 1:
         arr = arr.reshape(-1) if arr.ndim == 0 else arr
         if arr.ndim != 1:
             raise DataError(f"variable '{var.name}' is discrete: expected one state per row; "
                             f"received shape {list(arr.shape)}")
-    import pandas as pd
-
-    # Look up each distinct value once (a NaN is one of them, reported like any bad value).
-    seen, uniques = pd.factorize(arr, use_na_sentinel=False)
-    lookup = {s: i for i, s in enumerate(var.states)}
-    table = np.empty(len(uniques), dtype=np.int64)
-    for i, value in enumerate(uniques):
-        value = value.item() if isinstance(value, np.generic) else value
-        whole = isinstance(value, float) and math.isfinite(value) and value.is_integer()
-        key = str(int(value)) if whole else str(value)
-        if isinstance(value, bool) or key not in lookup:
-            row = int(np.flatnonzero(seen == i)[0])
-            raise DataError(f"row {row}: '{value}' is not a state of '{var.name}'"
-                            f"{did_you_mean(key, var.states)}; states are {list(var.states)}")
-        table[i] = lookup[key]
-    return torch.as_tensor(table[seen])
+    codes = encode_values(arr, var.states)
+    wrong = np.flatnonzero(codes < 0)
+    if len(wrong):
+        row = int(wrong[0])
+        if codes[row] == MISSING:
+            raise DataError(f"row {row}: '{var.name}' is missing; deep models need every "
+                            "observed value (drop the row or leave the variable out)")
+        raise DataError(f"row {row}: {not_a_state(arr[row], var.name, var.states)}")
+    return torch.as_tensor(codes)
