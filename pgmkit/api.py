@@ -6,45 +6,75 @@ import os
 from pathlib import Path
 from typing import Any, Mapping
 
-from pgmkit.errors import SpecError, did_you_mean, format_choices
+from pgmkit.errors import SpecError, UnsupportedError, did_you_mean, format_choices
 from pgmkit.spec.build import build_spec
-from pgmkit.spec.cpd import NormalCPD
 from pgmkit.spec.model import ModelSpec
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 BNLEARN_PREFIX = "bnlearn:"
 
 
+#: Which engine runs an operation when the caller names none: the first engine of the
+#: operation's row (``"*"`` for operations without one) whose ``supports(spec, operation)``
+#: is true. Edit this table to change a default; nothing else encodes one. Engine names
+#: are those of :func:`pgmkit.backends.contract.public_names`.
+PREFERENCE: dict[str, tuple[str, ...]] = {
+    "*": ("pgmpy", "contraction", "forward_backward", "pyro"),
+    "map": ("contraction", "pgmpy", "pyro"),
+    "sample": ("contraction", "pgmpy", "pyro"),
+    "log_likelihood": ("contraction", "pgmpy", "pyro"),
+    "query_batch": ("contraction", "pgmpy", "pyro"),
+    "fit": ("contraction", "pgmpy"),
+}
+
+#: The model classes, in the order tried: a spec gets the first class whose defining
+#: operation one of the class's engines supports on it (the named backend instead, when
+#: the caller names one). A discrete network whose CPDs only Pyro runs (network weights
+#: still to train) is a DeepModel by default: BayesNet is tried on the table engines.
+CLASSES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("smooth", "pgmkit.temporal.dynamic:DynamicBayesNet", ("forward_backward",)),
+    ("query", "pgmkit.bayesnet:BayesNet", ("pgmpy", "contraction")),
+    ("fit_mixture", "pgmkit.mixture:MixtureModel", ("forward_backward",)),
+    ("fit_svi", "pgmkit.deep:DeepModel", ("pyro",)),
+)
+
+
+def preference(operation: str) -> tuple[str, ...]:
+    """The engines tried, in order, for ``operation`` (see :data:`PREFERENCE`)."""
+    return PREFERENCE.get(operation, PREFERENCE["*"])
+
+
 def facade_for(spec: ModelSpec, backend: str | None = None):
-    """The facade class for a spec: what it contains picks the engine.
+    """The facade class for a spec, read from :data:`CLASSES` and the engines' answers.
 
-    temporal -> DynamicBayesNet (pomegranate); all discrete -> BayesNet (pgmpy);
-    discrete latents with Gaussian children and nothing neural -> MixtureModel
-    (pomegranate EM); anything neural or with a real latent -> DeepModel (Pyro).
-    ``backend='pyro'`` on a static spec always gives a DeepModel.
+    A temporal spec gets :class:`DynamicBayesNet` (forward-backward); a discrete static
+    network :class:`BayesNet` (``backend="pyro"`` keeps it a BayesNet, queried by exact
+    enumeration); discrete latents with Gaussian leaves :class:`MixtureModel`;
+    anything else Pyro runs (neural CPDs, real latents) :class:`DeepModel`.
     """
-    if spec.temporal:
-        from pgmkit.temporal.dynamic import DynamicBayesNet
+    from pgmkit.backends.contract import able, canonical, choose, engine, resolve
 
-        return DynamicBayesNet
-    if backend == "pyro":
-        from pgmkit.deep import DeepModel
-
-        return DeepModel
-    if spec.is_discrete and not spec.has_neural:
-        from pgmkit.bayesnet import BayesNet
-
-        return BayesNet
-    real_latent = any(v.latent and not v.is_discrete for v in spec.variables)
-    gaussian_only = all(v.is_discrete or isinstance(v.cpd, NormalCPD) or v.cpd is None
-                        for v in spec.variables)
-    if not spec.has_neural and not real_latent and gaussian_only:
-        from pgmkit.mixture import MixtureModel
-
-        return MixtureModel
-    from pgmkit.deep import DeepModel
-
-    return DeepModel
+    named = canonical(backend)
+    for operation, path, engines in CLASSES:
+        if able(spec, operation, (named,) if named else engines):
+            return resolve(path)
+    for operation, _, engines in CLASSES:  # a named backend: explain with the default class
+        if named and able(spec, operation, engines):
+            choose(spec, operation, named, preference(operation))
+    reasons, fitting = [], []
+    for operation, path, engines in CLASSES:
+        for name in ((named,) if named else engines):
+            eng = engine(name)
+            if eng.has_operation(operation):
+                why = (f"{path.rpartition(':')[2]} on '{name}': "
+                       f"{eng.problem(spec, operation)}")
+                reasons.append(why)
+                if eng.structure_problem(spec, operation) is None:
+                    fitting.append(why)  # the structure fits: only a CPD kind is missing
+                break
+    raise UnsupportedError(f"no engine runs model '{spec.name}'" +
+                           (f" on backend '{named}'" if named else "") + ": " +
+                           "; ".join(fitting or reasons))
 
 
 def wrap(spec: ModelSpec, backend: str | None = None):

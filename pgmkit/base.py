@@ -10,27 +10,70 @@ from pgmkit.spec.validate import check
 
 
 class Model:
-    """Base of :class:`BayesNet`, :class:`DynamicBayesNet` and :class:`DeepModel`.
+    """Base of :class:`BayesNet`, :class:`DynamicBayesNet`, :class:`MixtureModel` and
+    :class:`DeepModel`.
 
     Holds an immutable, validated spec. ``fit`` follows scikit-learn: it fits the model
     in place and returns it, replacing the spec it holds by the fitted one and dropping
     every compiled engine object built from the old spec. :meth:`copy` gives the
     functional form (``fitted = model.copy().fit(data)`` leaves ``model`` as it was).
+
+    Every operation runs on an engine chosen by the backend contract
+    (:mod:`pgmkit.backends.contract`): the ``backend`` given to the method, else the one
+    given to the model, else the first engine of :data:`pgmkit.api.PREFERENCE` that
+    supports the operation on this spec. A named backend that cannot run an operation
+    raises ``UnsupportedError`` naming the operation, the CPD kind and the backends that can.
     """
 
-    default_backend = ""
-    backends: tuple[str, ...] = ()
+    #: The operation that defines the class: the model's backend must support it.
+    operation = ""
 
     def __init__(self, spec: ModelSpec, backend: str | None = None):
-        from pgmkit.errors import UnsupportedError
+        from pgmkit.api import preference
+        from pgmkit.backends.contract import choose
 
         self.spec = check(spec)
-        if backend is not None and backend not in self.backends:
-            raise UnsupportedError(f"{type(self).__name__} '{spec.name}' runs on "
-                                   f"{list(self.backends)}; received backend='{backend}'")
-        self.backend = backend or self.default_backend
+        self._explicit = backend is not None
+        # With no backend named, ``backend`` reports the engine of the defining operation.
+        self.backend = choose(self.spec, self.operation, backend,
+                              preference(self.operation)).name
         self._compiled: dict[str, Any] = {}
         self.history = None
+
+    def engine(self, operation: str, backend: str | None = None):
+        """The :class:`~pgmkit.backends.contract.Engine` that runs ``operation`` here."""
+        from pgmkit.api import preference
+        from pgmkit.backends.contract import choose
+
+        if backend is None and self._explicit:
+            backend = self.backend
+        return choose(self.spec, operation, backend, preference(operation))
+
+    def run(self, operation: str, *args, backend: str | None = None, **kwargs):
+        """Call the implementation of ``operation`` on the chosen engine."""
+        return self.engine(operation, backend).implementation(operation)(self, *args, **kwargs)
+
+    # -- exports to the engines' own objects ----------------------------------------
+    def to_pgmpy(self):
+        """A pgmpy ``DiscreteBayesianNetwork`` with this model's CPDs (numbers as written).
+
+        Examples
+        --------
+        >>> import pgmkit
+        >>> sorted(pgmkit.example("sprinkler").to_pgmpy().nodes())[:2]  # doctest: +SKIP
+        ['Cloudy', 'Rain']
+        """
+        return self.run("export", backend="pgmpy")
+
+    def to_pomegranate(self):
+        """A pomegranate ``DenseHMM`` equal to this model (an HMM/DBN whose observed
+        variables are discrete leaves of the product state)."""
+        return self.run("export", backend="forward_backward")
+
+    def to_pyro(self):
+        """``(model, guide)``: the Pyro callables of the compiled program, each called as
+        ``fn(data, n)`` with ``data`` mapping observed variable names to tensors."""
+        return self.run("export", backend="pyro")
 
     # -- engine cache -------------------------------------------------------------
     def compiled(self, key: str, build: Callable[[], Any]) -> Any:
@@ -96,7 +139,7 @@ class Model:
         >>> fitted is not truth and fitted.spec != truth.spec
         True
         """
-        out = type(self)(self.spec, backend=self.backend)
+        out = type(self)(self.spec, backend=self.backend if self._explicit else None)
         out.history = self.history
         return out
 

@@ -45,8 +45,7 @@ class DeepModel(Model):
     True
     """
 
-    default_backend = "pyro"
-    backends = ("pyro",)
+    operation = "fit_svi"
 
     def __init__(self, spec: ModelSpec, backend: str | None = None,
                  weights: Mapping[str, Any] | None = None):
@@ -80,7 +79,8 @@ class DeepModel(Model):
     # -- training -----------------------------------------------------------------------
     def fit(self, data, epochs: int = 50, batch_size: int = 100, lr: float = 1e-3,
             seed: int = 0, progress: bool = True, validation=None, patience: int | None = None,
-            checkpoint_dir: str | os.PathLike | None = None, resume: bool = False) -> "DeepModel":
+            checkpoint_dir: str | os.PathLike | None = None, resume: bool = False,
+            backend: str | None = None) -> "DeepModel":
         """Fit by SVI (Adam) in place and return ``self``; ``history`` holds the per-epoch ELBO.
 
         Parameters
@@ -111,6 +111,7 @@ class DeepModel(Model):
         >>> m.fit(x, epochs=1, progress=False).history.method
         'svi'
         """
+        self.engine("fit_svi", backend)
         from pgmkit.backends.pyro.learn import TrainConfig, train
 
         program = self._build(seed)
@@ -130,7 +131,8 @@ class DeepModel(Model):
         return self._refit(self.spec.with_cpds(learned) if learned else self.spec, history)
 
     # -- evaluation ---------------------------------------------------------------------
-    def elbo(self, x, num_samples: int = 1, seed: int = 0) -> float:
+    def elbo(self, x, num_samples: int = 1, seed: int = 0, backend: str | None = None
+             ) -> float:
         """Mean ELBO per row of ``x`` (with each latent's ``beta`` on its KL term).
 
         Examples
@@ -140,6 +142,7 @@ class DeepModel(Model):
         >>> m.elbo(np.zeros((3, 64))) < 0
         True
         """
+        self.engine("fit_svi", backend)
         from pgmkit.backends.pyro.learn import evaluate
 
         tensors, n = self._tensors(x)
@@ -150,7 +153,7 @@ class DeepModel(Model):
         return total / n
 
     def log_likelihood(self, x, num_samples: int = 100, seed: int = 0,
-                       per_row: bool = False):
+                       per_row: bool = False, backend: str | None = None):
         """Importance-weighted bound on ``log p(x)`` with K = ``num_samples`` (IWAE).
 
         Discrete latents are summed exactly, so the bound is tighter than the ELBO and
@@ -159,6 +162,7 @@ class DeepModel(Model):
         ``per_row=True`` a Series of per-row values aligned with ``x`` (its index when it
         is a DataFrame).
         """
+        self.engine("fit_svi", backend)
         from pgmkit.backends.pyro.infer import iwae
 
         if num_samples < 1:
@@ -180,7 +184,7 @@ class DeepModel(Model):
 
     # -- generation and codes -----------------------------------------------------------
     def sample(self, n: int, given: Mapping[str, Any] | None = None, seed: int | None = None,
-               mean: bool = False) -> dict[str, np.ndarray]:
+               mean: bool = False, backend: str | None = None) -> dict[str, np.ndarray]:
         """Draw ``n`` joint samples (ancestrally), optionally with some variables fixed.
 
         ``given`` fixes variables for every sample, e.g. ``{"y": "3"}`` for a cvae draws
@@ -193,6 +197,7 @@ class DeepModel(Model):
         >>> pgmkit.example("vae").sample(4, seed=0)["x"].shape
         (4, 64)
         """
+        self.engine("fit_svi", backend)
         from pgmkit.backends.pyro.ops import run_model
 
         from pgmkit.data.evidence import check_evidence
@@ -207,7 +212,8 @@ class DeepModel(Model):
             values = run_model(self.program, tensors, n, mean)
         return {k: self._decode(k, v) for k, v in values.items() if k not in fixed}
 
-    def encode(self, x, variable: str | None = None) -> np.ndarray:
+    def encode(self, x, variable: str | None = None, backend: str | None = None
+               ) -> np.ndarray:
         """Per row: the guide's mean of a latent (class probabilities if it is discrete).
 
         A discrete latent summed out in the model (no guide, e.g. a mixture's component)
@@ -219,6 +225,7 @@ class DeepModel(Model):
         >>> pgmkit.example("vae").encode(np.zeros((2, 64))).shape
         (2, 8)
         """
+        self.engine("fit_svi", backend)
         from pgmkit.backends.pyro.infer import marginals
         from pgmkit.backends.pyro.ops import guide_means
 
@@ -235,11 +242,12 @@ class DeepModel(Model):
                             f"{list(program.guide_order)}")
         return means[name].double().numpy()
 
-    def reconstruct(self, x) -> np.ndarray | dict[str, np.ndarray]:
+    def reconstruct(self, x, backend: str | None = None) -> np.ndarray | dict[str, np.ndarray]:
         """Decode the encoded latents back to the observed variables' means.
 
         Returns an array when one variable is reconstructed, else a dict.
         """
+        self.engine("fit_svi", backend)
         from pgmkit.backends.pyro.ops import reconstruct
 
         tensors, n = self._tensors(x)
@@ -247,7 +255,8 @@ class DeepModel(Model):
             out = {k: v.double().numpy() for k, v in reconstruct(self.program, tensors, n).items()}
         return next(iter(out.values())) if len(out) == 1 else out
 
-    def interpolate(self, x1, x2, steps: int = 8, variable: str | None = None) -> np.ndarray:
+    def interpolate(self, x1, x2, steps: int = 8, variable: str | None = None,
+                    backend: str | None = None) -> np.ndarray:
         """Decoded means along the straight line between the codes of two inputs.
 
         Everything discrete stays as it is for ``x1`` along the path: a given label (cvae)
@@ -259,6 +268,7 @@ class DeepModel(Model):
         >>> pgmkit.example("vae").interpolate(np.zeros(64), np.ones(64), steps=4).shape
         (4, 64)
         """
+        self.engine("fit_svi", backend)
         from pgmkit.backends.pyro.ops import codes, decode
 
         name = variable or self._default_latent()

@@ -32,8 +32,7 @@ class MixtureModel(Model):
     [-4, 0, 5]
     """
 
-    default_backend = "pomegranate"
-    backends = ("pomegranate",)
+    operation = "fit_mixture"
 
     def __init__(self, spec, backend: str | None = None):
         super().__init__(spec, backend)
@@ -45,7 +44,8 @@ class MixtureModel(Model):
 
     def fit(self, data, max_iter: int = em.MAX_ITER, tol: float = em.TOL,
             restarts: int | None = None, seed: int | None = 0,
-            pseudo_count: float = em.PSEUDO_COUNT, progress: bool = True) -> "MixtureModel":
+            pseudo_count: float = em.PSEUDO_COUNT, progress: bool = True,
+            backend: str | None = None) -> "MixtureModel":
         """Learn every CPD by EM from a DataFrame (one row per sample); in place; returns ``self``.
 
         The loop and its defaults are :func:`pgmkit.learn.em.run`'s, shared by every EM
@@ -55,6 +55,7 @@ class MixtureModel(Model):
         ``pseudo_count`` (default 0, maximum likelihood) is a Dirichlet prior on every
         cell the starting CPD allows.
         """
+        self.engine("fit_mixture", backend)
         from pgmkit.backends.forward_backward.compile import params_from_specs, spec_for_group
         from pgmkit.backends.forward_backward.learn import run_em
 
@@ -67,8 +68,9 @@ class MixtureModel(Model):
         return self._refit(spec_for_group(self.layout, res.params, 0), history)
 
     @single_threaded
-    def posterior(self, data):
+    def posterior(self, data, backend: str | None = None):
         """``p(latent | row)`` for every row: columns ``P(var=state)``, aligned with ``data``."""
+        self.engine("fit_mixture", backend)
         import pandas as pd
 
         from pgmkit.backends.forward_backward import infer as inference
@@ -83,11 +85,12 @@ class MixtureModel(Model):
                 cols[col] = placed
         return pd.DataFrame(cols, index=data.index)
 
-    def predict(self, data):
+    def predict(self, data, backend: str | None = None):
         """The most probable state of each latent variable for every row."""
+        self.engine("fit_mixture", backend)
         import pandas as pd
 
-        post = self.posterior(data)
+        post = self.posterior(data, backend)
         out = {}
         for name in self.spec.latent_names:
             cols = posterior_columns(name, self.spec[name].states)
@@ -96,19 +99,21 @@ class MixtureModel(Model):
         return pd.DataFrame(out, index=data.index)
 
     @single_threaded
-    def log_likelihood(self, data, per_row: bool = False):
+    def log_likelihood(self, data, per_row: bool = False, backend: str | None = None):
         """Total ``log p(rows)`` with the latents summed out (NaN cells marginalized); with
         ``per_row=True`` a Series of ``log p(row)`` aligned with ``data.index``."""
-        from pgmkit.temporal.dynamic import per_row_series
+        self.engine("fit_mixture", backend)
+        from pgmkit.temporal.queries import per_row_series
 
         batch, bound = self._bind(data)
         values = bound.forward().log_c.numpy()
         return per_row_series(values, batch.rows, data.index) if per_row else float(values.sum())
 
-    def sample(self, n: int, seed: int | None = None):
+    def sample(self, n: int, seed: int | None = None, backend: str | None = None):
         """``n`` rows drawn from the model (latent columns included)."""
+        self.engine("fit_mixture", backend)
         from pgmkit.backends.forward_backward.infer import sample_sequences
-        from pgmkit.temporal.dynamic import samples_frame
+        from pgmkit.temporal.queries import samples_frame
 
         frame = samples_frame(self.spec, sample_sequences(self.spec, n, 1, seed), ROW, "__step__")
         return frame.drop(columns=[ROW, "__step__"])

@@ -43,3 +43,5 @@ def test_the_spec_picks_the_model_class():
     assert type(pgmkit.example("gmm")).__name__ == "MixtureModel"
     assert type(pgmkit.example("gmm", backend="pyro")).__name__ == "DeepModel"
     assert type(pgmkit.example("vae")).__name__ == "DeepModel"
+    # A named backend keeps the class that answers queries: alarm on pyro is a BayesNet.
+    assert type(pgmkit.example("alarm", backend="pyro")).__name__ == "BayesNet"

@@ -83,12 +83,17 @@ def read_data(ref: str, model):
     raise DataError(f"{ref}: expected a .npy, .npz or .csv file, or one of {list(DATASETS)}")
 
 
-def _require_deep(model) -> None:
+def _require_deep(model):
+    """The model as a DeepModel (SVI on Pyro), which 'train' fits; refused if Pyro cannot."""
+    from pgmkit.backends.contract import engine
     from pgmkit.deep import DeepModel
 
-    if not isinstance(model, DeepModel):
-        raise UnsupportedError(f"'train' fits deep models; '{model.spec.name}' is a "
-                               f"{type(model).__name__}: use 'pgmkit fit'")
+    if isinstance(model, DeepModel):
+        return model
+    if engine("pyro").supports(model.spec, "fit_svi"):
+        return DeepModel(model.spec)
+    raise UnsupportedError(f"'train' fits deep models; '{model.spec.name}' is a "
+                           f"{type(model).__name__}: use 'pgmkit fit'")
 
 
 def _fit_and_save(model, data_ref: str, args, validation_ref: str | None = None) -> int:
@@ -122,8 +127,7 @@ def _fit_and_save(model, data_ref: str, args, validation_ref: str | None = None)
 
 
 def train(args) -> int:
-    model = load_model(args.model, "pyro")
-    _require_deep(model)
+    model = _require_deep(load_model(args.model, "pyro"))
     return _fit_and_save(model, args.data, args, args.validation)
 
 

@@ -13,16 +13,20 @@ from typing import Iterator, Mapping
 
 import yaml
 
-from pgmkit.temporal.dynamic import DynamicBayesNet, TemporalQueries, samples_frame, unknown_group
+from pgmkit.base import Model
 from pgmkit.errors import DataError
 from pgmkit.learn import em
 from pgmkit.results import FitHistory
+from pgmkit.temporal.queries import TemporalQueries, samples_frame, unknown_group
 
 INDEX_FILE = "groups.yaml"
 
 
-class GroupedDynamicBayesNet(TemporalQueries, Mapping):
+class GroupedDynamicBayesNet(TemporalQueries, Model, Mapping):
     """A family of same-structure models, one per value of the ``groupby`` column.
+
+    An ordinary model (``spec``, ``fit``, ``save``, ``backend``, the temporal queries) that
+    is also a read-only mapping ``group -> DynamicBayesNet``.
 
     ``grouped[skill]`` is that skill's :class:`DynamicBayesNet`; ``grouped.history`` is
     the joint EM history (its ``extra`` has the event and sequence counts). Queries
@@ -43,20 +47,23 @@ class GroupedDynamicBayesNet(TemporalQueries, Mapping):
     True
     """
 
-    def __init__(self, models: Mapping, groupby: str, history: FitHistory | None = None):
+    operation = "smooth"
+
+    def __init__(self, models: Mapping, groupby: str, history: FitHistory | None = None,
+                 backend: str | None = None):
         if not models:
             raise DataError("a grouped model needs at least one group")
         self.models = dict(models)
+        first = next(iter(self.models.values()))
+        super().__init__(first.spec, backend)
         self.groupby = groupby
         self.history = history
-        first = next(iter(self.models.values()))
-        self.spec = first.spec
         self.layout = first.layout
         self._by_text = {str(k): k for k in self.models}
         self._stacked = None
 
     # -- mapping ------------------------------------------------------------------------
-    def __getitem__(self, group) -> DynamicBayesNet:
+    def __getitem__(self, group):
         return self.models[self._key(group)]
 
     def _key(self, group):
@@ -75,6 +82,16 @@ class GroupedDynamicBayesNet(TemporalQueries, Mapping):
     def __repr__(self) -> str:
         return (f"GroupedDynamicBayesNet('{self.spec.name}', {len(self)} groups by "
                 f"'{self.groupby}')")
+
+    def __eq__(self, other) -> bool:
+        return (isinstance(other, GroupedDynamicBayesNet) and self.groupby == other.groupby
+                and self.models == other.models)
+
+    __hash__ = None
+
+    def num_parameters(self) -> int:
+        """Free parameters of every group's CPDs."""
+        return sum(m.num_parameters() for m in self.models.values())
 
     # -- queries -----------------------------------------------------------------------
     def _bind(self, logs, sequence, order, groupby):
@@ -96,8 +113,8 @@ class GroupedDynamicBayesNet(TemporalQueries, Mapping):
     def fit(self, logs, sequence: str = "sequence", order: str = "step",
             groupby: str | None = None, max_iter: int = em.MAX_ITER, tol: float = em.TOL,
             restarts: int | None = None, seed: int | None = 0,
-            pseudo_count: float = em.PSEUDO_COUNT, progress: bool = True
-            ) -> "GroupedDynamicBayesNet":
+            pseudo_count: float = em.PSEUDO_COUNT, progress: bool = True,
+            backend: str | None = None) -> "GroupedDynamicBayesNet":
         """Refit the groups present in ``logs`` by EM, in place; returns ``self``.
 
         Each group starts from its current CPDs (all groups in one batched EM, as in
@@ -109,6 +126,7 @@ class GroupedDynamicBayesNet(TemporalQueries, Mapping):
         from pgmkit.backends.forward_backward.learn import run_em
         from pgmkit.data.sequences import pack_logs, read_logs
 
+        self.engine("fit_sequences", backend)
         groupby = groupby or self.groupby
         logs = read_logs(logs, order)
         batch = pack_logs(self.spec, logs, sequence, order, groupby)
@@ -130,16 +148,18 @@ class GroupedDynamicBayesNet(TemporalQueries, Mapping):
     def copy(self) -> "GroupedDynamicBayesNet":
         """The same family with every group's model copied (fit the copy, keep this one)."""
         return type(self)({k: m.copy() for k, m in self.models.items()}, self.groupby,
-                          self.history)
+                          self.history, self.backend if self._explicit else None)
 
     def sample_sequences(self, n: int, length: int, seed: int | None = None,
-                         sequence: str = "sequence", order: str = "step"):
+                         sequence: str = "sequence", order: str = "step",
+                         backend: str | None = None):
         """``n`` sequences of ``length`` slices for every group, with the group column."""
         import numpy as np
         import pandas as pd
 
         from pgmkit.backends.forward_backward.infer import sample_sequences
 
+        self.engine("smooth", backend)
         seeds = np.random.SeedSequence(seed).spawn(len(self.models))
         parts = []
         for (label, m), s in zip(self.models.items(), seeds):
@@ -149,7 +169,7 @@ class GroupedDynamicBayesNet(TemporalQueries, Mapping):
         return pd.concat(parts, ignore_index=True)
 
     # -- persistence -------------------------------------------------------------------
-    def save(self, directory: str | os.PathLike) -> Path:
+    def save(self, directory: str | os.PathLike, fmt: str | None = None) -> Path:
         """Write one YAML per group and an index (``groups.yaml``) into ``directory``."""
         folder = Path(directory)
         folder.mkdir(parents=True, exist_ok=True)
@@ -165,6 +185,7 @@ class GroupedDynamicBayesNet(TemporalQueries, Mapping):
     @classmethod
     def load(cls, directory: str | os.PathLike) -> "GroupedDynamicBayesNet":
         """Read a folder written by :meth:`save` (group labels come back as text)."""
+        from pgmkit.api import wrap
         from pgmkit.io.files import read_spec
 
         folder = Path(directory)
@@ -172,6 +193,6 @@ class GroupedDynamicBayesNet(TemporalQueries, Mapping):
         if not index_path.is_file():
             raise DataError(f"'{folder}' has no {INDEX_FILE}: not a grouped model folder")
         index = yaml.safe_load(index_path.read_text())
-        models = {label: DynamicBayesNet(read_spec(folder / name))
+        models = {label: wrap(read_spec(folder / name))
                   for label, name in index["groups"].items()}
         return cls(models, index["groupby"])

@@ -82,7 +82,7 @@ def test_temporal_spec_is_not_for_pyro():
         "S": {"states": ["a", "b"], "latent": True, "parents": ["S[t-1]"],
               "cpd": [[0.9, 0.1], [0.2, 0.8]], "initial": [0.5, 0.5]},
         "O": {"states": ["u", "v"], "parents": ["S"], "cpd": [[0.7, 0.3], [0.1, 0.9]]}}})
-    with pytest.raises(UnsupportedError, match="pomegranate"):
+    with pytest.raises(UnsupportedError, match="forward_backward"):
         Program(spec)
 
 

@@ -75,7 +75,7 @@ def test_csv_path_is_accepted(bkt, tmp_path):
 
 
 def test_unsupported_specs_are_refused_precisely():
-    with pytest.raises(pgmkit.UnsupportedError, match="cannot compile NeuralCPD for node 'x'"):
+    with pytest.raises(pgmkit.UnsupportedError, match="variable 'x' has a CPD of kind 'neural'.* runs on 'pyro'"):
         pgmkit.model({"name": "n", "temporal": True, "variables": {
             "h": {"states": ["a", "b"], "latent": True, "parents": ["h[t-1]"]},
             "x": {"real": [2], "parents": ["h"], "cpd": {"neural": {"family": "normal"}}}}})

@@ -32,7 +32,7 @@ from typing import Sequence
 import numpy as np
 
 from pgmkit.errors import CostError, SpecError, UnsupportedError
-from pgmkit.spec.cpd import LinearGaussianCPD, NeuralCPD, NormalCPD, TableCPD
+from pgmkit.spec.cpd import TableCPD
 from pgmkit.spec.model import ModelSpec, Variable
 
 log = logging.getLogger(__name__)
@@ -49,14 +49,14 @@ FOLD_FLOPS = 1e4
 PATH_ROWS = 1000
 
 
-@functools.singledispatch
 def compile_cpd(cpd, spec: ModelSpec, var: Variable) -> np.ndarray:
-    raise UnsupportedError(f"backend 'batched' cannot compile {type(cpd).__name__} for node "
-                           f"'{var.name}'; use 'pyro'")
+    """The factor of one CPD, by this engine's rule for its kind (``rules.py``)."""
+    from pgmkit.backends.contraction.rules import ENGINE
+
+    return ENGINE.rule(cpd, var)(cpd, spec, var)
 
 
-@compile_cpd.register
-def _(cpd: TableCPD, spec: ModelSpec, var: Variable) -> np.ndarray:
+def table_factor(cpd: TableCPD, spec: ModelSpec, var: Variable) -> np.ndarray:
     # Row-normalised (TableCPD.probabilities): summing out an unobserved variable gives
     # exactly 1, so answers do not depend on how much of the network a strategy prunes.
     return np.ascontiguousarray(cpd.probabilities)
@@ -69,14 +69,6 @@ def normalized(spec: ModelSpec) -> ModelSpec:
     """
     return spec.with_cpds({v.name: TableCPD(v.cpd.probabilities)
                            for v in spec.variables if isinstance(v.cpd, TableCPD)})
-
-
-@compile_cpd.register(NormalCPD)
-@compile_cpd.register(LinearGaussianCPD)
-@compile_cpd.register(NeuralCPD)
-def _(cpd, spec: ModelSpec, var: Variable) -> np.ndarray:
-    raise UnsupportedError(f"backend 'batched' cannot compile {type(cpd).__name__} for node "
-                           f"'{var.name}': it answers discrete networks only; use 'pyro'")
 
 
 @dataclass(frozen=True)
@@ -122,7 +114,7 @@ class CompiledNet:
 
     def __init__(self, spec: ModelSpec):
         if spec.temporal:
-            raise UnsupportedError(f"backend 'batched' answers static networks; model "
+            raise UnsupportedError(f"backend 'contraction' answers static networks; model "
                                    f"'{spec.name}' is temporal: use DynamicBayesNet")
         if spec.missing_cpds:
             raise SpecError(f"model '{spec.name}': variable(s) {list(spec.missing_cpds)} have no "

@@ -224,3 +224,63 @@ def predict(spec: ModelSpec, df: pd.DataFrame, target: str, *, chunk_size: int |
                         "probability": np.where(ok, probs[np.arange(len(post)), best], np.nan)},
                        index=df.index)
     return pd.concat([out, post[cols]], axis=1)
+
+
+# -- the contract's operations (pgmkit.backends.contract.OPERATIONS) --------------------
+
+def _one_row(spec: ModelSpec, evidence: dict[str, str]) -> pd.DataFrame:
+    return pd.DataFrame({k: [v] for k, v in evidence.items()}, index=[0]) if evidence \
+        else pd.DataFrame(index=[0])
+
+
+def query(model, names: list[str], evidence: dict[str, str]) -> np.ndarray:
+    """P(names | evidence) as an array with one axis per name, in ``names`` order."""
+    spec = model.spec
+    out = query_batch(spec, names, _one_row(spec, evidence), joint=True)
+    if bool(out["impossible"].iloc[0]):
+        raise EvidenceError(f"the evidence {evidence} is impossible (probability 0 under the "
+                            "model)")
+    shape = [spec[v].card for v in names]
+    return out.iloc[0, :int(np.prod(shape))].to_numpy(dtype=float).reshape(shape)
+
+
+def probability(model, evidence: dict[str, str]) -> float:
+    """log P(evidence) (``-inf`` when impossible)."""
+    if not evidence:
+        return 0.0
+    spec = model.spec
+    return float(log_likelihood_rows(spec, _one_row(spec, evidence))[0])
+
+
+def map_assignment(model, names: list[str], evidence: dict[str, str]
+                   ) -> tuple[dict[str, str], float]:
+    """Most probable joint states of ``names`` (others summed out), or with ``names``
+    empty the most probable explanation (max-product, numpy kernel); and log P(states, ev)."""
+    from pgmkit.backends.numpy.maxproduct import map_assignment as mpe
+
+    if not names:
+        return mpe(model, names, evidence)
+    spec = model.spec
+    values = query(model, names, evidence)
+    idx = np.unravel_index(int(np.argmax(values)), values.shape)
+    states = {v: spec[v].states[i] for v, i in zip(names, idx)}
+    return states, probability(model, {**states, **evidence})
+
+
+def log_likelihood(model, data: pd.DataFrame, codes: np.ndarray) -> np.ndarray:
+    """log P(observed cells) per row: complete rows by the numpy kernel, others contracted."""
+    spec = model.spec
+    if codes.shape[1] == len(spec) and (codes >= 0).all():
+        from pgmkit.backends.numpy.ancestral import log_prob
+
+        return log_prob(spec, codes, list(data.columns))
+    return np.asarray(log_likelihood_rows(spec, data, codes=codes))
+
+
+def query_rows(model, names: list[str], evidence: pd.DataFrame, joint: bool = False,
+               **options) -> pd.DataFrame:
+    return query_batch(model.spec, names, evidence, joint=joint, **options)
+
+
+def predict_rows(model, data: pd.DataFrame, target: str) -> pd.DataFrame:
+    return predict(model.spec, data, target)

@@ -21,7 +21,7 @@ from pgmkit.backends.contraction.compile import CompiledNet
 from pgmkit.backends.contraction.evaluate import chunks, operands, row_groups_for
 from pgmkit.data.tables import check_frame, encode_frame
 from pgmkit.errors import DataError, UnsupportedError, format_choices
-from pgmkit.estimate import normalize_rows
+from pgmkit.backends.numpy.estimate import normalize_rows
 from pgmkit.learn import em
 from pgmkit.results import FitHistory
 from pgmkit.spec.cpd import TableCPD
@@ -306,3 +306,8 @@ def m_step(tables, counts, pseudo: float, free) -> list[np.ndarray]:
     """Normalised expected counts plus the prior on the free cells; a parent row with no
     counts keeps its old values."""
     return [normalize_rows(c + pseudo * f, fallback=t)[0] for t, c, f in zip(tables, counts, free)]
+
+
+def fit_em_rows(model, df: pd.DataFrame, **options) -> tuple[ModelSpec, FitHistory]:
+    """The contract's ``fit_em``: :func:`fit_em` on the model's spec."""
+    return fit_em(model.spec, df, **options)

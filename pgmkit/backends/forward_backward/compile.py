@@ -16,38 +16,30 @@ CPD kind (``cpd_role``) says what this backend can do with it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import singledispatch
 from typing import Sequence
 
 import numpy as np
 
 from pgmkit.errors import CostError, SpecError, UnsupportedError
-from pgmkit.spec.cpd import LinearGaussianCPD, NormalCPD, TableCPD
+from pgmkit.spec.cpd import NormalCPD, TableCPD
 from pgmkit.spec.model import ModelSpec, Variable
 
 MAX_PRODUCT_STATES = 4096
 
 
-@singledispatch
 def cpd_role(cpd, var: Variable) -> str:
-    raise UnsupportedError(f"backend 'pomegranate' cannot compile {type(cpd).__name__} for node "
-                           f"'{var.name}'; use 'pyro'")
+    """The part a CPD plays in the HMM layout, by this engine's rule for its kind."""
+    from pgmkit.backends.forward_backward.rules import ENGINE
+
+    return ENGINE.rule(cpd, var)(cpd, var)
 
 
-@cpd_role.register
-def _(cpd: TableCPD, var: Variable) -> str:
+def table_role(cpd: TableCPD, var: Variable) -> str:
     return "table"
 
 
-@cpd_role.register
-def _(cpd: NormalCPD, var: Variable) -> str:
+def normal_role(cpd: NormalCPD, var: Variable) -> str:
     return "normal"
-
-
-@cpd_role.register
-def _(cpd: LinearGaussianCPD, var: Variable) -> str:
-    raise UnsupportedError(f"backend 'pomegranate' cannot compile LinearGaussianCPD for node "
-                           f"'{var.name}' (real parents); use 'pyro'")
 
 
 @dataclass(frozen=True, eq=False)
@@ -86,7 +78,7 @@ def layout_of(spec: ModelSpec) -> Layout:
                 cpd_role(c, v)
         if not v.is_discrete and (v.latent or v.name in depended_on or v.lagged_parents):
             raise UnsupportedError(
-                f"backend 'pomegranate' needs real variables to be observed leaves without lags; "
+                f"backend 'forward_backward' needs real variables to be observed leaves without lags; "
                 f"'{v.name}' is {'latent' if v.latent else 'a parent or lagged'}: use 'pyro'")
     state = tuple(v.name for v in spec.variables if v.is_discrete and
                   (v.latent or v.name in depended_on or v.lagged_parents))
@@ -94,7 +86,7 @@ def layout_of(spec: ModelSpec) -> Layout:
     k = int(np.prod(cards)) if cards else 1
     if k > MAX_PRODUCT_STATES:
         raise CostError(f"model '{spec.name}': the product of the state variables {list(state)} "
-                        f"has {k} states; the pomegranate backend handles up to "
+                        f"has {k} states; the forward_backward backend handles up to "
                         f"{MAX_PRODUCT_STATES}")
     emit = tuple(v.name for v in spec.variables if v.is_discrete and v.name not in state)
     gauss = tuple(v.name for v in spec.variables if not v.is_discrete)
@@ -285,3 +277,9 @@ def to_dense_hmm(spec: ModelSpec):
     pi = np.exp(log_initial(layout, params)[0]).astype(np.float32)     # pomegranate's dtype
     a = np.exp(log_transition(layout, params)[0]).astype(np.float32)
     return DenseHMM(dists, edges=a, starts=pi, ends=np.ones(layout.K, dtype=np.float32))
+
+
+def export(model):
+    """The contract's ``export``: pomegranate's ``DenseHMM`` for the spec
+    (``model.to_pomegranate()``)."""
+    return to_dense_hmm(model.spec)

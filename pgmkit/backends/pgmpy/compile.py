@@ -2,21 +2,20 @@
 from __future__ import annotations
 
 import warnings
-from functools import singledispatch
 
 from pgmkit.errors import SpecError, UnsupportedError
-from pgmkit.spec.cpd import LinearGaussianCPD, NormalCPD, TableCPD
+from pgmkit.spec.cpd import TableCPD
 from pgmkit.spec.model import ModelSpec, Variable
 
 
-@singledispatch
 def compile_cpd(cpd, spec: ModelSpec, var: Variable, as_written: bool = False):
-    raise UnsupportedError(f"backend 'pgmpy' cannot compile {type(cpd).__name__} for node "
-                           f"'{var.name}'; use 'pyro'")
+    """pgmpy's CPD object for ``cpd``, by this backend's rule for its kind (``rules.py``)."""
+    from pgmkit.backends.pgmpy.rules import ENGINE
+
+    return ENGINE.rule(cpd, var)(cpd, spec, var, as_written)
 
 
-@compile_cpd.register
-def _(cpd: TableCPD, spec: ModelSpec, var: Variable, as_written: bool = False):
+def tabular_cpd(cpd: TableCPD, spec: ModelSpec, var: Variable, as_written: bool = False):
     from pgmpy.factors.discrete import TabularCPD
 
     parents = [p.name for p in var.parents]
@@ -26,13 +25,6 @@ def _(cpd: TableCPD, spec: ModelSpec, var: Variable, as_written: bool = False):
     return TabularCPD(var.name, var.card, rows.T.copy(), evidence=parents or None,
                       evidence_card=[spec[p].card for p in parents] or None,
                       state_names=state_names)
-
-
-@compile_cpd.register(NormalCPD)
-@compile_cpd.register(LinearGaussianCPD)
-def _(cpd, spec: ModelSpec, var: Variable, as_written: bool = False):
-    raise UnsupportedError(f"backend 'pgmpy' compiles discrete networks only; '{var.name}' has "
-                           f"a {cpd.kind} CPD: use 'pyro'")
 
 
 def compile_model(spec: ModelSpec, as_written: bool = False):
@@ -45,7 +37,7 @@ def compile_model(spec: ModelSpec, as_written: bool = False):
 
     if spec.temporal:
         raise UnsupportedError(f"backend 'pgmpy' compiles static networks; model '{spec.name}' is "
-                               "temporal: use 'pomegranate' (DynamicBayesNet)")
+                               "temporal: use 'forward_backward' (DynamicBayesNet)")
     missing = spec.missing_cpds
     if missing:
         raise SpecError(f"model '{spec.name}': variable(s) {list(missing)} have no CPD; give one "
@@ -58,3 +50,9 @@ def compile_model(spec: ModelSpec, as_written: bool = False):
         warnings.simplefilter("ignore")
         model.add_cpds(*(compile_cpd(v.cpd, spec, v, as_written) for v in spec.variables))
     return model
+
+
+def export(model):
+    """The contract's ``export``: a pgmpy ``DiscreteBayesianNetwork`` with the spec's
+    numbers as written (``model.to_pgmpy()``)."""
+    return compile_model(model.spec, as_written=True)

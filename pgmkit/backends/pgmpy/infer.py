@@ -54,3 +54,105 @@ def map_joint(ve, spec: ModelSpec, variables: list[str], evidence: dict[str, str
     values = joint(ve, spec, variables, evidence)
     idx = np.unravel_index(int(np.argmax(values)), values.shape)
     return {v: spec[v].states[i] for v, i in zip(variables, idx)}
+
+
+# -- the contract's operations (pgmkit.backends.contract.OPERATIONS) --------------------
+
+def _ve(model):
+    return model.compiled("pgmpy", lambda: engine(model.spec))
+
+
+def query(model, names: list[str], evidence: dict[str, str]) -> np.ndarray:
+    return joint(_ve(model), model.spec, names, evidence)
+
+
+def probability(model, evidence: dict[str, str]) -> float:
+    """log P(evidence) by the chain rule: one single-variable query per assigned variable."""
+    spec, ve = model.spec, _ve(model)
+    total, given = 0.0, {}
+    for name in spec.topological_order():
+        if name not in evidence:
+            continue
+        try:
+            p = joint(ve, spec, [name], given)[spec[name].index(evidence[name])]
+        except EvidenceError:
+            return -math.inf
+        if p <= 0:
+            return -math.inf
+        total += math.log(p)
+        given[name] = evidence[name]
+    return total
+
+
+def map_assignment(model, names: list[str], evidence: dict[str, str]
+                   ) -> tuple[dict[str, str], float]:
+    """pgmpy's most probable joint states of ``names`` (every unobserved variable when
+    empty) and log P(states, evidence)."""
+    spec = model.spec
+    names = names or [n for n in spec.names if n not in evidence]
+    states = map_joint(_ve(model), spec, names, evidence)
+    return states, probability(model, {**states, **evidence})
+
+
+def log_likelihood(model, data, codes: np.ndarray) -> np.ndarray:
+    """log P(observed cells) per row: one chain-rule computation per distinct row."""
+    spec = model.spec
+    columns = list(data.columns)
+    distinct, inverse = np.unique(codes, axis=0, return_inverse=True)
+    values = np.array([probability(model, {c: spec[c].states[k] for c, k in zip(columns, row)
+                                           if k >= 0}) for row in distinct])
+    return values[np.asarray(inverse).reshape(-1)]
+
+
+def query_rows(model, names: list[str], evidence, joint: bool = False, **options):
+    """The posterior of ``names`` for every row of ``evidence``: one variable-elimination
+    query per distinct row, in the contraction engine's column layout."""
+    import itertools
+
+    import pandas as pd
+
+    from pgmkit.data.columns import posterior_column
+    from pgmkit.data.tables import encode_frame
+    from pgmkit.errors import UnsupportedError
+
+    extra = sorted(set(options) - {"progress"})
+    if extra:
+        raise UnsupportedError(f"query_batch option(s) {extra} belong to backend 'contraction'; "
+                               "backend 'pgmpy' takes progress only")
+    spec = model.spec
+    codes = encode_frame(spec, evidence)
+    columns = list(evidence.columns)
+    groups = [list(names)] if joint else [[v] for v in names]
+    distinct, inverse = np.unique(codes, axis=0, return_inverse=True)
+    inverse = np.asarray(inverse).reshape(-1)
+    width = [int(np.prod([spec[v].card for v in g])) for g in groups]
+    found = [np.full((len(distinct), w), np.nan) for w in width]
+    log_ev = np.empty(len(distinct))
+    for i, row in enumerate(distinct):
+        ev = {c: spec[c].states[k] for c, k in zip(columns, row) if k >= 0}
+        log_ev[i] = probability(model, ev)
+        if log_ev[i] == -math.inf:
+            continue
+        for g, out in zip(groups, found):
+            observed = [v for v in g if v in ev]
+            free = [v for v in g if v not in ev]
+            values = np.ones([spec[v].card for v in g])
+            if free:
+                part = query(model, free, {k: s for k, s in ev.items() if k not in free})
+                values = values * np.expand_dims(part, [g.index(v) for v in observed]) \
+                    if observed else part
+            for v in observed:  # an observed query variable is certain: one-hot
+                mask = np.zeros(spec[v].card)
+                mask[spec[v].index(ev[v])] = 1.0
+                shape = [1] * len(g)
+                shape[g.index(v)] = spec[v].card
+                values = values * mask.reshape(shape)
+            out[i] = values.reshape(-1)
+    data = {}
+    for g, out in zip(groups, found):
+        pairs = [[(v, s) for s in spec[v].states] for v in g]
+        for j, combo in enumerate(itertools.product(*pairs)):
+            data[posterior_column(combo)] = out[inverse, j]
+    data["log_evidence"] = log_ev[inverse]
+    data["impossible"] = ~np.isfinite(data["log_evidence"])
+    return pd.DataFrame(data, index=evidence.index)

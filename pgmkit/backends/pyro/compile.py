@@ -1,7 +1,7 @@
 """Spec -> :class:`Program`: a Pyro model function and guide function over a batch.
 
-One small rule per CPD kind (:func:`compile_cpd`, a ``functools.singledispatch``
-table), so which kinds the backend supports is read off the table itself. Every
+One small rule per CPD kind (:func:`compile_cpd` dispatches through the table in
+``rules.py``), so which kinds the backend supports is read off that table. Every
 variable is one sample site inside a ``pyro.plate`` over the rows of the batch;
 discrete latents without a guide are enumerated in the model, continuous latents
 without a guide get an automatic amortized Gaussian guide.
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 from dataclasses import replace
-from functools import singledispatch
 from typing import Mapping
 
 import torch
@@ -28,35 +27,35 @@ from pgmkit.spec.model import ModelSpec, Variable
 AUTO_GUIDE = NeuralCPD(family="normal", hidden=(), activation="relu")
 
 
-@singledispatch
 def compile_cpd(cpd, spec: ModelSpec, var: Variable, dtype: torch.dtype) -> Site:
-    raise UnsupportedError(f"backend 'pyro' cannot compile {type(cpd).__name__} for node "
-                           f"'{var.name}'")
+    """The site of one CPD, by this backend's rule for its kind (``rules.py``)."""
+    from pgmkit.backends.pyro.rules import ENGINE
+
+    return ENGINE.rule(cpd, var)(cpd, spec, var, dtype)
 
 
-@compile_cpd.register
-def _(cpd: TableCPD, spec: ModelSpec, var: Variable, dtype: torch.dtype) -> Site:
+def table_site(cpd: TableCPD, spec: ModelSpec, var: Variable, dtype: torch.dtype) -> Site:
     return TableSite(var, [spec[p.name] for p in var.parents], cpd.table, dtype)
 
 
-@compile_cpd.register
-def _(cpd: NormalCPD, spec: ModelSpec, var: Variable, dtype: torch.dtype) -> Site:
+def normal_site(cpd: NormalCPD, spec: ModelSpec, var: Variable, dtype: torch.dtype) -> Site:
     return NormalSite(var, [spec[p.name] for p in var.parents], cpd, dtype)
 
 
-@compile_cpd.register
-def _(cpd: LinearGaussianCPD, spec: ModelSpec, var: Variable, dtype: torch.dtype) -> Site:
+def linear_gaussian_site(cpd: LinearGaussianCPD, spec: ModelSpec, var: Variable,
+                         dtype: torch.dtype) -> Site:
     return LinearGaussianSite(var, [spec[p.name] for p in var.parents], cpd, dtype)
 
 
-@compile_cpd.register
-def _(cpd: NeuralCPD, spec: ModelSpec, var: Variable, dtype: torch.dtype) -> Site:
+def neural_site(cpd: NeuralCPD, spec: ModelSpec, var: Variable, dtype: torch.dtype) -> Site:
     return NeuralSite(var, [spec[p.name] for p in var.parents], cpd, dtype)
 
 
 def supported_kinds() -> tuple[str, ...]:
-    """CPD kinds this backend compiles, read from the dispatch table."""
-    return tuple(sorted(t.kind for t in compile_cpd.registry if hasattr(t, "kind")))
+    """CPD kinds this backend compiles, read from its rule table."""
+    from pgmkit.backends.pyro.rules import ENGINE
+
+    return tuple(sorted(ENGINE.compile))
 
 
 def _site_for(spec: ModelSpec, var: Variable, dtype) -> Site:
@@ -88,7 +87,7 @@ class Program(nn.Module):
         super().__init__()
         if spec.temporal:
             raise UnsupportedError(f"backend 'pyro' cannot compile temporal model '{spec.name}'; "
-                                   "use 'pomegranate' (DynamicBayesNet)")
+                                   "use 'forward_backward' (DynamicBayesNet)")
         self.spec, self.dtype = spec, dtype
         self.order = spec.topological_order()
         self.index = {name: i for i, name in enumerate(spec.names)}
@@ -196,3 +195,10 @@ def guide_inputs(name: str, net, values: Mapping, data: Mapping) -> list:
         raise DataError(f"the guide for '{name}' conditions on {missing}, which the data does "
                         f"not give; received columns {sorted(data)}")
     return [values[g] for g in net.inputs]
+
+
+def export(model) -> tuple:
+    """The contract's ``export``: the compiled program's ``(model, guide)`` callables,
+    each called as ``fn(data, n)`` with ``data`` mapping observed names to tensors."""
+    program = model.program if hasattr(model, "program") else Program(model.spec)
+    return program.model, program.guide

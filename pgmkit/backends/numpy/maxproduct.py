@@ -88,3 +88,18 @@ def mpe(spec: ModelSpec, evidence: dict[str, int]) -> tuple[dict[str, int], floa
         index = tuple(slice(None) if v == var else assignment[v] for v in joint.vars)
         assignment[var] = int(np.argmax(joint.logp[index]))
     return assignment, best
+
+
+def map_assignment(model, names: list[str], evidence: dict[str, str]
+                   ) -> tuple[dict[str, str], float]:
+    """The contract's ``map`` for the most probable explanation (``names`` empty: every
+    unobserved variable); a subset needs summing out, which max-product cannot do."""
+    from pgmkit.errors import UnsupportedError
+
+    spec = model.spec
+    if names:
+        raise UnsupportedError("max-product finds the most probable explanation of every "
+                               "unobserved variable; marginal MAP over a subset needs an "
+                               "inference engine")
+    codes, log_joint = mpe(spec, {k: spec[k].index(s) for k, s in evidence.items()})
+    return {k: spec[k].states[c] for k, c in codes.items()}, log_joint

@@ -73,3 +73,9 @@ def fit_tables(spec: ModelSpec, codes: np.ndarray, columns: list[str], method: s
         log.warning("parent assignments never seen in the data keep their previous (or a "
                     "uniform) row: %s", unseen)
     return cpds, {"unseen_rows": unseen}
+
+
+def fit(model, codes: np.ndarray, columns: list[str], method: str, prior: str = "BDeu",
+        strength: float = 1.0) -> tuple[dict[str, TableCPD], dict]:
+    """The contract's ``fit``: closed-form tables from complete codes."""
+    return fit_tables(model.spec, codes, columns, method, prior, strength)

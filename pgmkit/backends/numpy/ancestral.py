@@ -45,3 +45,8 @@ def log_prob(spec: ModelSpec, codes: np.ndarray, columns: list[str]) -> np.ndarr
             index = tuple(col[p.name] for p in var.parents) + (col[var.name],)
             total += np.log(var.cpd.probabilities[index])
     return total
+
+
+def log_likelihood(model, data, codes: np.ndarray) -> np.ndarray:
+    """The contract's ``log_likelihood`` for complete rows (every column, no missing cell)."""
+    return log_prob(model.spec, codes, list(data.columns))
