@@ -55,6 +55,10 @@ def facade_for(spec: ModelSpec, backend: str | None = None):
     from pgmkit.backends.contract import able, canonical, choose, engine, resolve
 
     named = canonical(backend)
+    default = next(((op, path) for op, path, engines in CLASSES if able(spec, op, engines)),
+                   None)
+    if named and default and able(spec, default[0], (named,)):
+        return resolve(default[1])     # a named backend keeps the class the spec gets
     for operation, path, engines in CLASSES:
         if able(spec, operation, (named,) if named else engines):
             return resolve(path)

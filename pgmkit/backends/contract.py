@@ -60,6 +60,7 @@ REQUIREMENTS: dict[str, tuple[Callable, str]] = {
     "discrete_latents": (lambda s: all(v.is_discrete for v in s.variables if v.latent),
                          "every latent variable discrete"),
     "real_leaves": (_real_leaves, "real variables observed, without children or lags"),
+    "latent": (lambda s: bool(s.latent_names), "at least one latent variable"),
 }
 
 

@@ -11,13 +11,14 @@ from typing import Any, Mapping
 from pgmkit.errors import Problem, SpecError
 from pgmkit.spec.cpd_forms import parse_cpd, row_lines
 from pgmkit.spec.guide import parse_guide
+from pgmkit.spec.objectives import parse_objective
 from pgmkit.spec.model import Discrete, ModelSpec, ParentRef, Real, Variable
 from pgmkit.spec.reading import (Collector, boolean, number, state_name, unknown_keys,
                                  whole_numbers)
 from pgmkit.spec.validate import problems as validation_problems
 from pgmkit.spec.yaml_io import line_of
 
-MODEL_KEYS = ("name", "description", "temporal", "variables", "guide")
+MODEL_KEYS = ("name", "description", "temporal", "variables", "guide", "objective")
 VARIABLE_KEYS = ("states", "real", "latent", "parents", "cpd", "initial", "beta")
 
 
@@ -55,7 +56,9 @@ def build_spec(raw: Any, source: str | None = None, validate: bool = True) -> Mo
         if var is not None:
             variables.append(var)
     guide = parse_guide(raw.get("guide"), col, line_of(raw, "guide"))
+    objective = parse_objective(raw.get("objective"), col, line_of(raw, "objective"))
     spec = ModelSpec(name=name, variables=tuple(variables), temporal=temporal, guide=guide,
+                     objective=objective,
                      description=str(raw.get("description") or ""), source=source,
                      lines={k: v for k, v in col.lines.items() if v})
     found = list(col.items)

@@ -14,6 +14,7 @@ from pgmkit.errors import SpecError, did_you_mean
 if TYPE_CHECKING:  # the kinds import this module: no import cycle at run time
     from pgmkit.spec.kinds import CPD
     from pgmkit.spec.kinds.neural import NeuralCPD
+    from pgmkit.spec.objectives import Objective
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,8 @@ class Variable:
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A whole model: ordered variables, temporal flag, guide networks, metadata.
+    """A whole model: ordered variables, temporal flag, guide networks, the training
+    objective it names (``None``: the engine's default), metadata.
 
     ``source`` and ``lines`` record where the spec was read from, for error messages;
     they take no part in equality.
@@ -133,6 +135,7 @@ class ModelSpec:
     temporal: bool = False
     guide: Mapping[str, NeuralCPD] = field(default_factory=dict)
     description: str = ""
+    objective: Objective | None = None
     source: str | None = field(default=None, compare=False)
     lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
 
@@ -142,7 +145,8 @@ class ModelSpec:
         object.__setattr__(self, "lines", MappingProxyType(dict(self.lines)))
 
     def __hash__(self):
-        return hash((self.name, self.variables, self.temporal, tuple(self.guide.items())))
+        return hash((self.name, self.variables, self.temporal, tuple(self.guide.items()),
+                     self.objective))
 
     # -- lookup -------------------------------------------------------------------
     @property

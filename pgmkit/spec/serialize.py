@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pgmkit.spec import kinds
 from pgmkit.spec.guide import guide_dict
+from pgmkit.spec.objectives import objective_dict
 from pgmkit.spec.kinds.neural import to_dict as neural_dict  # noqa: F401  (kept importable)
 from pgmkit.spec.model import ModelSpec, Variable
 
@@ -43,4 +44,6 @@ def to_dict(spec: ModelSpec) -> dict:
     out["variables"] = variables
     if spec.guide:
         out["guide"] = guide_dict(spec)
+    if spec.objective is not None:
+        out["objective"] = objective_dict(spec.objective)
     return out

@@ -17,7 +17,8 @@ ENGINE = Engine(
     operations={
         "smooth": Operation(f"{_HERE}.infer:state_posterior", needs=("temporal",) + _HMM),
         "fit_sequences": Operation(f"{_HERE}.learn:run_em", needs=("temporal",) + _HMM),
-        "fit_mixture": Operation(f"{_HERE}.learn:run_em", needs=("static",) + _HMM),
-        "export": Operation(f"{_HERE}.compile:export", needs=_HMM, kinds=("table",)),
+        "fit_mixture": Operation(f"{_HERE}.learn:run_em", needs=("static", "latent") + _HMM),
+        "export": Operation(f"{_HERE}.compile:export", needs=("temporal",) + _HMM,
+                            kinds=("table",)),
     },
 )

@@ -53,25 +53,10 @@ class TrainState:
 
 
 def make_elbo(program: Program, observed: set[str], num_particles: int = 1):
-    """The ELBO estimator the model needs.
+    """The ELBO estimator the model needs (see :func:`objectives.elbo`)."""
+    from pgmkit.backends.pyro.objectives import elbo
 
-    ``TraceEnum_ELBO`` when discrete latents are summed (in the model or the guide);
-    ``TraceMeanField_ELBO`` (analytic KL where Pyro has one) when no guide conditions
-    on another latent; ``Trace_ELBO`` otherwise.
-    """
-    import pyro.infer as infer
-
-    kw = dict(num_particles=num_particles, vectorize_particles=num_particles > 1,
-              max_plate_nesting=1)
-    spec = program.spec
-    unobserved = [v for v in spec.variables if v.name not in observed]
-    if any(v.is_discrete for v in unobserved):
-        return infer.TraceEnum_ELBO(**kw)
-    latent_given = any(g not in observed for n in program.guide_order
-                       for g in program.guide_given[n])
-    if not latent_given:
-        return infer.TraceMeanField_ELBO(**kw)
-    return infer.Trace_ELBO(**kw)
+    return elbo(program, observed, num_particles)
 
 
 def evaluate(program: Program, data: Mapping[str, torch.Tensor], n: int,
@@ -91,7 +76,9 @@ def train(program: Program, data: Mapping[str, torch.Tensor], n: int, config: Tr
     if config.batch_size < 1 or config.epochs < 0 or not config.lr > 0:
         raise DataError(f"epochs must be >= 0, batch_size >= 1 and lr > 0; received epochs="
                         f"{config.epochs}, batch_size={config.batch_size}, lr={config.lr}")
-    elbo = make_elbo(program, set(data))
+    from pgmkit.backends.pyro.objectives import make_objective
+
+    elbo = make_objective(program, set(data))  # the spec's objective; the ELBO by default
     optimizer = _adam(program, config.lr)
     shuffle = torch.Generator().manual_seed(int(config.seed))
     state = TrainState()

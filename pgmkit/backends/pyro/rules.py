@@ -27,4 +27,6 @@ ENGINE = Engine(
         "fit_svi": Operation(f"{_HERE}.learn:train", needs=("static",)),
         "export": Operation(f"{_HERE}.compile:export", needs=("static",)),
     },
+    objectives={name: f"{_HERE}.objectives:{name}"
+                for name in ("elbo", "beta_elbo", "iwae", "exact")},
 )
