@@ -125,6 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_demo)
     for module in available_kind_modules():
         module.register(sub, shared)
+    from pgmkit.cli import graphs
+
+    graphs.register(sub)
     _everywhere(sub)
     return parser
 
