@@ -32,7 +32,7 @@ def test_refit_replaces_the_numbers_every_engine_answers_with():
     assert bn.spec is not truth.spec and truth.query("lung", {"smoke": "yes"})["yes"] == before
     assert bn.query("lung", {"smoke": "yes"})["yes"] == pytest.approx(1.0)
     batch = bn.query_batch("lung", pd.DataFrame({"smoke": ["yes"]}))
-    assert batch["lung=yes"].iloc[0] == pytest.approx(1.0)
+    assert batch["P(lung=yes)"].iloc[0] == pytest.approx(1.0)
     assert bn.map("lung")["lung"] == "yes"
 
 

@@ -34,7 +34,7 @@ def test_predict_proba_on_a_network_is_the_posterior():
     bn = pgmkit.example("alarm")
     rows = pd.DataFrame({"JohnCalls": ["yes", "no"], "MaryCalls": ["yes", None]})
     proba = bn.predict_proba(rows, "Burglary")
-    assert list(proba.columns) == ["Burglary=no", "Burglary=yes"]
+    assert list(proba.columns) == ["P(Burglary=no)", "P(Burglary=yes)"]
     for i, row in rows.iterrows():
         exact = bn.query("Burglary", row.dropna().to_dict())
         np.testing.assert_allclose(proba.loc[i].to_numpy(), exact.values, atol=1e-12)
