@@ -33,6 +33,9 @@ _LAZY = {
     "NormalCPD": "pgmkit.spec.cpd", "LinearGaussianCPD": "pgmkit.spec.cpd",
     "NeuralCPD": "pgmkit.spec.cpd", "build_spec": "pgmkit.spec.build",
     "Distribution": "pgmkit.results", "Assignment": "pgmkit.results",
+    "learn_structure": "pgmkit.learn.structure",
+    "structural_hamming_distance": "pgmkit.learn.structure",
+    "from_pgmpy": "pgmkit.interop", "from_networkx": "pgmkit.interop",
 }
 
 __all__ = ["PgmkitError", "SpecError", "EvidenceError", "DataError", "UnsupportedError",

@@ -116,7 +116,8 @@ def load(path: str | os.PathLike, backend: str | None = None, fmt: str | None = 
 
 
 def model(definition: Mapping[str, Any] | ModelSpec, backend: str | None = None):
-    """Build a model from a Python mapping in the YAML language (or from a spec).
+    """Build a model from a Python mapping in the YAML language, a spec, a pgmpy network
+    (see :func:`pgmkit.from_pgmpy`) or a networkx DAG (see :func:`pgmkit.from_networkx`).
 
     Examples
     --------
@@ -126,6 +127,15 @@ def model(definition: Mapping[str, Any] | ModelSpec, backend: str | None = None)
     >>> m.query("Coin")["tails"]
     0.7
     """
+    module = type(definition).__module__
+    if module.startswith("pgmpy"):           # a pgmpy network: its graph, states and CPDs
+        from pgmkit.interop import from_pgmpy
+
+        return from_pgmpy(definition)
+    if module.startswith("networkx"):
+        from pgmkit.interop import from_networkx
+
+        return from_networkx(definition)
     spec = definition if isinstance(definition, ModelSpec) else build_spec(definition)
     return wrap(spec, backend)
 

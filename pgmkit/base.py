@@ -110,6 +110,58 @@ class Model:
         lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
         return "\n".join(lines)
 
+    # -- pictures and tables ------------------------------------------------------
+    def cpd(self, variable: str):
+        """``variable``'s table CPD as a labelled DataFrame (rows: parent states; columns:
+        its states). See :func:`pgmkit.labelled.cpd_frame`."""
+        from pgmkit.labelled import cpd_frame
+
+        return cpd_frame(self.spec, variable)
+
+    def to_networkx(self):
+        """The graph as a ``networkx.DiGraph`` (see :func:`pgmkit.interop.to_networkx`)."""
+        from pgmkit.interop import to_networkx
+
+        return to_networkx(self)
+
+    def draw(self, path: str | os.PathLike) -> Path:
+        """Draw the graph to ``path``: PNG, SVG or PDF by extension (latent nodes shaded;
+        a temporal model as its 2-slice template)."""
+        from pgmkit.draw import draw_model
+
+        return draw_model(self, path)
+
+    def plot_cpt(self, variable: str, path: str | os.PathLike) -> Path:
+        """A heat map of ``variable``'s table CPD (PNG, SVG or PDF by extension)."""
+        from pgmkit.draw import cpt_heatmap
+
+        return cpt_heatmap(self, variable, path)
+
+    def _repr_html_(self) -> str:
+        """Notebooks: the variable table, and the graph as SVG for models up to 60 nodes."""
+        import html
+
+        rows = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in line.split("\t"))
+                       + "</tr>" for line in self._describe_rows())
+        head = (f"<p><b>{html.escape(repr(self))}</b></p><table><tr><th>variable</th>"
+                "<th>domain</th><th>parents</th><th>cpd</th></tr>")
+        picture = ""
+        if len(self.spec) <= 60:
+            from pgmkit.draw import svg_text
+
+            svg = svg_text(self)
+            picture = svg[svg.find("<svg"):]
+        return head + rows + "</table>" + picture
+
+    def _describe_rows(self) -> list[str]:
+        out = []
+        for v in self.spec.variables:
+            dom = ("{" + ", ".join(v.states) + "}") if v.is_discrete else f"real{list(v.domain.shape)}"
+            out.append("\t".join((v.name + (" (latent)" if v.latent else ""), dom,
+                                   ", ".join(str(p) for p in v.parents) or "-",
+                                   v.cpd.kind if v.cpd is not None else "(to learn)")))
+        return out
+
     def __repr__(self) -> str:
         return (f"{type(self).__name__}('{self.spec.name}', {len(self.spec)} variables, "
                 f"{self.num_parameters()} free parameters)")

@@ -264,25 +264,67 @@ class BayesNet(Model):
 
     # -- tables of evidence ------------------------------------------------------------
     def query_batch(self, variables: str | Iterable[str], evidence: pd.DataFrame,
-                    joint: bool = False, backend: str | None = None, **options) -> pd.DataFrame:
+                    joint: bool = False, backend: str | None = None,
+                    keep: str | Sequence[str] | None = None, **options) -> pd.DataFrame:
         """Posteriors for every row of ``evidence`` at once (NaN = unobserved).
 
         Returns a DataFrame aligned with the input rows: a ``P(Var=state)`` column per
         state (``P(A=a,B=b)`` per joint state with ``joint=True``), ``log_evidence`` and
-        ``impossible``.
+        ``impossible``. ``keep`` names columns that are not variables (an id) to return
+        unchanged in front of the answers; any other unknown column is refused.
         ``options`` (``chunk_size``, ``max_cost``, ``strategy``, ``progress``...) tune
         the contraction engine.
+
+        Examples
+        --------
+        >>> import pandas as pd, pgmkit
+        >>> rows = pd.DataFrame({"patient": [17, 18], "xray": ["yes", "no"]})
+        >>> out = pgmkit.example("asia").query_batch("lung", rows, keep="patient")
+        >>> list(out.columns[:3]), out["patient"].tolist()
+        (['patient', 'P(lung=yes)', 'P(lung=no)'], [17, 18])
         """
+        from pgmkit.data.keep import attach_kept, split_kept
         from pgmkit.data.tables import check_frame
 
         self._require_cpds()
         names = self._variables(variables)
         check_frame(evidence)
-        return self.run("query_batch", names, evidence, joint=joint, backend=backend, **options)
+        evidence, kept = split_kept(evidence, keep)
+        return attach_kept(self.run("query_batch", names, evidence, joint=joint,
+                                    backend=backend, **options), kept)
 
-    def predict(self, data: pd.DataFrame, target: str, backend: str | None = None
-                ) -> pd.DataFrame:
-        """Classify ``target`` for each row from the other columns (missing cells allowed)."""
+    def predict(self, data: pd.DataFrame, target: str, backend: str | None = None,
+                keep: str | Sequence[str] | None = None) -> pd.DataFrame:
+        """Classify ``target`` for each row from the other columns (missing cells allowed).
+
+        Columns ``target`` (the most probable state), ``probability`` and
+        ``P(target=state)`` per state; ``keep`` passes identifier columns through (see
+        :meth:`query_batch`).
+        """
+        from pgmkit.data.keep import attach_kept, split_kept
+
         self._require_cpds()
         self._variables(target, "predict")
-        return self.run("predict", data, target, backend=backend)
+        data, kept = split_kept(data, keep)
+        return attach_kept(self.run("predict", data, target, backend=backend), kept)
+
+    def predict_proba(self, data: pd.DataFrame, target: str, backend: str | None = None,
+                      keep: str | Sequence[str] | None = None) -> pd.DataFrame:
+        """``P(target = state | row)`` for every row: one ``P(target=state)`` column per state.
+
+        scikit-learn's spelling; ``.to_numpy()`` is its ``(n_rows, n_states)`` array, with
+        the states in the spec's order. A row whose evidence is impossible gets NaN.
+
+        Examples
+        --------
+        >>> import pandas as pd, pgmkit
+        >>> p = pgmkit.example("alarm").predict_proba(pd.DataFrame({"JohnCalls": ["yes"]}),
+        ...                                         "Burglary")
+        >>> list(p.columns), round(float(p.iloc[0].sum()), 12)
+        (['P(Burglary=no)', 'P(Burglary=yes)'], 1.0)
+        """
+        from pgmkit.data.columns import posterior_columns
+        from pgmkit.data.keep import keep_list
+
+        out = self.predict(data, target, backend=backend, keep=keep)
+        return out[keep_list(keep) + posterior_columns(target, self.spec[target].states)]

@@ -68,12 +68,18 @@ class MixtureModel(Model):
         return self._refit(spec_for_group(self.layout, res.params, 0), history)
 
     @single_threaded
-    def posterior(self, data, backend: str | None = None):
-        """``p(latent | row)`` for every row: columns ``P(var=state)``, aligned with ``data``."""
+    def posterior(self, data, backend: str | None = None, keep=None):
+        """``p(latent | row)`` for every row: columns ``P(var=state)``, aligned with ``data``.
+
+        ``keep`` names identifier columns to return unchanged in front of the answers.
+        """
         self.engine("fit_mixture", backend)
         import pandas as pd
 
         from pgmkit.backends.forward_backward import infer as inference
+        from pgmkit.data.keep import attach_kept, split_kept
+
+        data, kept = split_kept(data, keep)
 
         batch, bound = self._bind(data)
         probs = inference.state_posterior(bound, smooth=False)
@@ -83,20 +89,24 @@ class MixtureModel(Model):
                 placed = np.empty(len(data))
                 placed[batch.rows] = values
                 cols[col] = placed
-        return pd.DataFrame(cols, index=data.index)
+        return attach_kept(pd.DataFrame(cols, index=data.index), kept)
 
-    def predict(self, data, backend: str | None = None):
-        """The most probable state of each latent variable for every row."""
+    def predict(self, data, backend: str | None = None, keep=None):
+        """The most probable state of each latent variable for every row (``keep`` as in
+        :meth:`posterior`)."""
         self.engine("fit_mixture", backend)
         import pandas as pd
 
+        from pgmkit.data.keep import attach_kept, split_kept
+
+        data, kept = split_kept(data, keep)
         post = self.posterior(data, backend)
         out = {}
         for name in self.spec.latent_names:
             cols = posterior_columns(name, self.spec[name].states)
             out[name] = np.asarray(self.spec[name].states, dtype=object)[
                 post[cols].to_numpy().argmax(axis=1)]
-        return pd.DataFrame(out, index=data.index)
+        return attach_kept(pd.DataFrame(out, index=data.index), kept)
 
     @single_threaded
     def log_likelihood(self, data, per_row: bool = False, backend: str | None = None):
@@ -128,7 +138,10 @@ class MixtureModel(Model):
             raise DataError(f"data must be a pandas DataFrame; received {type(data).__name__}")
         if ROW in data.columns:
             raise DataError(f"column '{ROW}' is reserved")
+        from pgmkit.data.keep import check_log_columns
+
         framed = data.reset_index(drop=True).assign(**{ROW: np.arange(len(data))})
+        check_log_columns(self.spec, framed, ROW, None, None)
         return pack_logs(self.spec, framed, ROW, None)
 
     def _bind(self, data):

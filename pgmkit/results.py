@@ -60,6 +60,21 @@ class Distribution:
         """``{state: p}`` for one variable, ``{(s1, s2, ...): p}`` for several."""
         return dict(self.items())
 
+    def keys(self):
+        """The states (tuples of states for a joint): with ``__getitem__``, ``dict(d)`` works."""
+        return [k for k, _ in self.items()]
+
+    def __iter__(self):
+        return iter(self.keys())
+
+    def __len__(self) -> int:
+        return int(self.values.size)
+
+    def _repr_html_(self) -> str:
+        given = ", ".join(f"{k}={v}" for k, v in self.evidence.items())
+        head = f"P({', '.join(self.variables)}{' | ' + given if given else ''})"
+        return f"<p><b>{_escape(head)}</b></p>" + self.to_frame().to_html(index=False)
+
     def to_frame(self):
         """A DataFrame with one column per variable and a ``probability`` column."""
         import pandas as pd
@@ -109,6 +124,21 @@ class Assignment:
     def to_dict(self) -> dict[str, str]:
         return dict(self.states)
 
+    def keys(self):
+        """The assigned variables: ``dict(assignment)`` gives ``{variable: state}``."""
+        return self.states.keys()
+
+    def __iter__(self):
+        return iter(self.states)
+
+    def __len__(self) -> int:
+        return len(self.states)
+
+    def _repr_html_(self) -> str:
+        given = ", ".join(f"{k}={v}" for k, v in self.evidence.items())
+        head = f"MAP{' given ' + given if given else ''} (joint probability {self.probability:.6g})"
+        return f"<p><b>{_escape(head)}</b></p>" + self.to_frame().to_html(index=False)
+
     def to_frame(self):
         import pandas as pd
 
@@ -138,3 +168,9 @@ class FitHistory:
         last = f"{self.log_likelihood[-1]:.6g}" if self.log_likelihood else "n/a"
         return (f"{self.method} fit: {len(self.log_likelihood)} iteration(s), final "
                 f"log-likelihood {last}, converged={self.converged}")
+
+
+def _escape(text: str) -> str:
+    import html
+
+    return html.escape(text)

@@ -49,7 +49,12 @@ def read_table(path: str | Path) -> pd.DataFrame:
 
 
 def to_jsonable(obj: Any) -> Any:
-    """Results -> plain JSON values (NaN and infinities become null)."""
+    """Results -> plain JSON values (NaN and infinities become null, times ISO-8601 text).
+
+    The one conversion every command's ``--json`` output goes through.
+    """
+    import datetime
+
     from pgmkit.results import Assignment, Distribution
 
     if isinstance(obj, Distribution):
@@ -63,7 +68,16 @@ def to_jsonable(obj: Any) -> Any:
         return {"assignment": obj.to_dict(), "probability": obj.probability,
                 "evidence": dict(obj.evidence)}
     if isinstance(obj, pd.DataFrame):
-        return json.loads(obj.to_json(orient="records"))
+        # ISO-8601 text, not epoch milliseconds: a timestamp must join back to its input row
+        return json.loads(obj.to_json(orient="records", date_format="iso", date_unit="us"))
+    if isinstance(obj, np.ndarray):
+        return to_jsonable(obj.tolist())
+    if isinstance(obj, (datetime.date, datetime.datetime, pd.Timestamp)):
+        return obj.isoformat()
+    if isinstance(obj, Path):
+        return str(obj)
+    if isinstance(obj, (np.bool_, bool)):
+        return bool(obj)
     if isinstance(obj, dict):
         return {str(k): to_jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
@@ -75,10 +89,14 @@ def to_jsonable(obj: Any) -> Any:
     return obj
 
 
+def json_text(obj: Any) -> str:
+    return json.dumps(to_jsonable(obj), indent=2)
+
+
 def emit(obj: Any, args) -> None:
     """Print ``obj``: JSON with ``--json``, else its readable form."""
     if getattr(args, "json", False):
-        print(json.dumps(to_jsonable(obj), indent=2))
+        print(json_text(obj))
     elif isinstance(obj, pd.DataFrame):
         print(obj.to_string(index=False))
     else:
@@ -92,11 +110,47 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
     return path
 
 
+def wants_json_file(args) -> bool:
+    """``-o`` writes JSON with ``--json`` or a ``.json`` name; CSV otherwise."""
+    out = getattr(args, "output", None)
+    return bool(out) and (getattr(args, "json", False) or Path(out).suffix.lower() == ".json")
+
+
+def write_json(obj: Any, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json_text(obj) + "\n")
+    return path
+
+
 def output_table(frame: pd.DataFrame, args, noun: str = "rows") -> int:
-    """Write ``frame`` to ``args.output`` as CSV (saying so), or print it."""
-    if getattr(args, "output", None):
-        write_table(frame, args.output)
-        print(f"wrote {len(frame)} {noun} to {args.output}")
+    """Write ``frame`` to ``args.output`` (JSON records with ``--json`` or a ``.json`` name,
+    else CSV) and say so, or print it (JSON records with ``--json``)."""
+    out = getattr(args, "output", None)
+    if out:
+        if wants_json_file(args):
+            write_json(frame, out)
+        else:
+            write_table(frame, out)
+        done = {"output": str(out), noun: len(frame),
+                "format": "json" if wants_json_file(args) else "csv"}
+        emit(done if getattr(args, "json", False) else f"wrote {len(frame)} {noun} to {out}",
+             args)
     else:
         emit(frame, args)
     return 0
+
+
+def show_progress(args) -> bool:
+    """A progress bar on an interactive terminal, unless ``--no-progress`` or ``--json``."""
+    import sys
+
+    if getattr(args, "no_progress", False) or getattr(args, "json", False):
+        return False
+    return sys.stderr.isatty()
+
+
+def keep_option(p) -> None:
+    p.add_argument("--keep", nargs="+", metavar="COL", default=None,
+                   help="input columns to copy to the output unchanged (identifiers): the "
+                   "answers join back to the input")

@@ -6,13 +6,12 @@
 """
 from __future__ import annotations
 
-import json
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from pgmkit.cli.common import emit, load_model, parse_given
+from pgmkit.cli.common import emit, load_model, parse_given, show_progress
 from pgmkit.errors import DataError, UnsupportedError, did_you_mean
 
 DATASETS = ("digits", "digits:train", "digits:test")
@@ -101,7 +100,7 @@ def _fit_and_save(model, data_ref: str, args, validation_ref: str | None = None)
     valid = read_data(validation_ref, model) if validation_ref else None
     fitted = model.fit(data, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                        seed=args.seed if args.seed is not None else 0,
-                       progress=not getattr(args, "no_progress", False), validation=valid,
+                       progress=show_progress(args), validation=valid,
                        patience=getattr(args, "patience", None),
                        checkpoint_dir=getattr(args, "checkpoint", None),
                        resume=getattr(args, "resume", False))
@@ -155,7 +154,8 @@ def sample(model, args) -> int:
         np.savez(path, **{k: (v.astype(str) if v.dtype == object else v) for k, v in draws.items()})
         wrote.append(str(path if path.suffix == ".npz" else path.with_name(path.name + ".npz")))
     if args.json:
-        print(json.dumps({k: v.tolist() for k, v in draws.items()}))
+        emit({k: v for k, v in draws.items()} if not wrote else
+             {"samples": args.n, "wrote": wrote}, args)
     elif not wrote:
         for k, v in draws.items():
             print(f"{k}: shape {list(v.shape)}")

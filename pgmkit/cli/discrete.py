@@ -7,8 +7,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from pgmkit.cli.common import (emit, load_model, output_table, parse_given, read_table,
-                               write_table)
+from pgmkit.cli.common import (emit, keep_option, load_model, output_table, parse_given,
+                               read_table, show_progress, write_table)
 from pgmkit.errors import PgmkitError, UnsupportedError
 
 
@@ -29,8 +29,11 @@ def register(sub, shared) -> None:
     p.add_argument("--batch", metavar="ROWS.csv",
                    help="one query per row of this CSV (empty cell = unobserved)")
     p.add_argument("--joint", action="store_true", help="with --batch: joint states as columns")
-    p.add_argument("-o", "--output", help="with --batch: CSV to write (default: print)")
+    p.add_argument("-o", "--output", help="with --batch: CSV (or JSON with --json or a .json "
+                   "name) to write (default: print)")
+    keep_option(p)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=query)
 
     p = sub.add_parser("map", help="most probable assignment given evidence")
@@ -94,14 +97,19 @@ def show(args) -> int:
 def check(args) -> int:
     from pgmkit.io.files import read_spec
 
-    bad = 0
+    bad, report = 0, []
     for ref in args.models:
         try:
             spec = read_spec(ref) if Path(ref).exists() else load_model(ref).spec
-            print(f"{ref}: ok ({len(spec)} variables)")
+            report.append({"model": ref, "ok": True, "variables": len(spec), "error": None})
+            if not args.json:
+                print(f"{ref}: ok ({len(spec)} variables)")
         except PgmkitError as exc:
             bad += 1
+            report.append({"model": ref, "ok": False, "variables": None, "error": str(exc)})
             print(f"pgmkit: error: {exc}", file=sys.stderr)
+    if args.json:
+        emit(report, args)
     return 2 if bad else 0
 
 
@@ -120,7 +128,10 @@ def query(args) -> int:
         if args.given:
             raise PgmkitError("--given and --batch do not mix: put the evidence in the CSV")
         return output_table(m.query_batch(args.variables, read_table(args.batch),
-                                          joint=args.joint), args)
+                                          joint=args.joint, keep=args.keep,
+                                          progress=show_progress(args)), args)
+    if args.keep:
+        raise PgmkitError("--keep passes columns of a --batch CSV through; there is no CSV")
     emit(m.query(args.variables, parse_given(args.given)), args)
     return 0
 
@@ -135,8 +146,9 @@ def convert(args) -> int:
     from pgmkit.io.files import read_spec, write_spec
 
     spec = read_spec(args.input) if Path(args.input).exists() else load_model(args.input).spec
-    write_spec(spec, args.output)
-    print(f"wrote {args.output}")
+    out = write_spec(spec, args.output)
+    emit({"input": args.input, "output": str(out), "variables": len(spec)} if args.json
+         else f"wrote {args.output}", args)
     return 0
 
 
@@ -146,7 +158,7 @@ def fit(model, args) -> int:
     method = args.method or ("em" if model.spec.latent_names else "mle")
     data = read_table(args.data)
     if method == "em":
-        options.setdefault("progress", False)
+        options["progress"] = show_progress(args)
         fitted = model.fit(data, method="em", pseudo_count=args.pseudo_count, **options)
     else:
         fitted = model.fit(data, method=method, prior=args.prior, pseudo_count=args.pseudo_count)
@@ -181,7 +193,7 @@ def demo(args) -> int:
         data_path = Path(tmp) / "alarm.csv"
         write_table(bn.sample(100_000, seed=0), data_path)
         print(f"sampled 100000 rows -> {data_path.name}; fitting a fresh copy by maximum likelihood")
-        fitted = bn.fit(read_table(data_path), method="mle")
+        fitted = bn.copy().fit(read_table(data_path), method="mle")
         for state in ("yes",):
             print(f"  P(Alarm={state} | Burglary=yes, Earthquake=no): true "
                   f"{bn.spec['Alarm'].cpd.table[1, 0, 1]:.3f}, learned "

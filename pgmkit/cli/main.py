@@ -52,16 +52,41 @@ def _sample(args) -> int:
 
 
 def _demo(args) -> int:
+    import contextlib
+
+    from pgmkit.cli.common import emit
+
     parts = DEMO_PARTS if args.part == "all" else (args.part,)
-    for part in parts:
-        name = f"pgmkit.cli.{part}"
-        if importlib.util.find_spec(name) is None:
-            print(f"(the {part} part of the demo is not available)")
-            continue
-        code = importlib.import_module(name).demo(args)
-        if code:
-            return code
+    ran = []
+    # with --json the tour's prose goes to stderr and stdout holds only the JSON summary
+    prose = contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext()
+    with prose:
+        for part in parts:
+            name = f"pgmkit.cli.{part}"
+            if importlib.util.find_spec(name) is None:
+                print(f"(the {part} part of the demo is not available)")
+                continue
+            code = importlib.import_module(name).demo(args)
+            if code:
+                return code
+            ran.append(part)
+    if args.json:
+        emit({"demo": ran, "ok": True}, args)
     return 0
+
+
+#: Commands that can run long enough to want a progress bar (and --no-progress).
+LONG_COMMANDS = ("fit", "train", "query", "learn-structure", "sample")
+
+
+def _everywhere(sub) -> None:
+    """``--json`` on every command and ``--no-progress`` on the long ones, once each."""
+    for name, p in sub.choices.items():
+        have = p._option_string_actions           # argparse has no public "has option"
+        if "--json" not in have:
+            p.add_argument("--json", action="store_true", help="machine-readable output")
+        if name in LONG_COMMANDS and "--no-progress" not in have:
+            p.add_argument("--no-progress", action="store_true", help="hide progress bars")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="pgmkit", description="One modeling language for classical and neural generative "
         "models. MODEL is a .yaml/.json/.bif/.xmlbif file, a saved model directory, or the name "
         "of a bundled example (alarm, asia, bnlearn:hepar2, ...).")
+    from pgmkit import __version__
+
+    parser.add_argument("--version", action="version", version=f"pgmkit {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     parser.add_argument("--threads", type=int, default=None, metavar="N",
                         help="CPU threads for torch (default: $OMP_NUM_THREADS, else 1: small "
@@ -97,6 +125,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_demo)
     for module in available_kind_modules():
         module.register(sub, shared)
+    from pgmkit.cli import graphs
+
+    graphs.register(sub)
+    _everywhere(sub)
     return parser
 
 

@@ -39,8 +39,12 @@ def register(sub, shared: dict) -> None:
         p.add_argument("model", help="a temporal model file, a grouped-model folder, or an example")
         p.add_argument("logs", help="CSV event log: one row per event")
         _log_options(p)
-        p.add_argument("-o", "--output", help="CSV file to write (default: print)")
-        p.add_argument("--json", action="store_true", help="print JSON records")
+        p.add_argument("-o", "--output", help="CSV file to write, JSON with --json or a .json "
+                       "name (default: print)")
+        p.add_argument("--json", action="store_true", help="JSON records (printed, or to -o)")
+        from pgmkit.cli.common import keep_option
+
+        keep_option(p)
         p.set_defaults(func=_query, query=name)
 
 
@@ -62,15 +66,15 @@ def _query(args) -> int:
     logs = read_logs(args.logs, args.order)
     method = getattr(model, QUERIES[args.query][0])
     return output_table(method(logs, sequence=args.sequence, order=args.order,
-                               groupby=args.groupby), args)
+                               groupby=args.groupby, keep=args.keep), args)
 
 
 def fit(model, args) -> int:
     """``pgmkit fit`` for DynamicBayesNet and MixtureModel."""
-    from pgmkit.cli.common import emit, read_table
+    from pgmkit.cli.common import emit, read_table, show_progress
     from pgmkit.mixture import MixtureModel
 
-    progress = not args.json
+    progress = show_progress(args)
     seed = 0 if args.seed is None else args.seed
     # unset options fall back to the EM driver's defaults, the same as in Python
     options = {k: v for k, v in (("max_iter", args.max_iter), ("restarts", args.restarts),

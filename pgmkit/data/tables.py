@@ -38,7 +38,9 @@ def check_columns(spec: ModelSpec, df: pd.DataFrame, columns: Sequence[str] | No
     if unknown:
         hints = "".join(did_you_mean(str(c), spec.names) for c in unknown[:1])
         raise DataError(f"column(s) {format_choices(unknown)} are not variables of model "
-                        f"'{spec.name}'{hints}; drop them or rename them")
+                        f"'{spec.name}'{hints}; drop them or rename them (queries and predictions "
+                        "pass identifier columns through with keep=, on the command line "
+                        "--keep)")
     missing = [r for r in required if r not in df.columns]
     if missing:
         raise DataError(f"the data has no column for variable(s) {format_choices(missing)} of "

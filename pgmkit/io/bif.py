@@ -88,17 +88,20 @@ def _scan_xmlbif(text: str, source: str) -> dict[str, int]:
 
 def read(text: str, fmt: str, source: str) -> ModelSpec:
     """Parse BIF or XMLBIF text into a validated spec."""
-    from pgmpy.readwrite import BIFReader, XMLBIFReader
+    from pgmkit.backends.pgmpy import pgmpy_module, quiet
+
+    readwrite = pgmpy_module("pgmpy.readwrite")
+    BIFReader, XMLBIFReader = readwrite.BIFReader, readwrite.XMLBIFReader
 
     lines = _scan_bif(text, source) if fmt == "bif" else _scan_xmlbif(text, source)
     try:
+        with quiet():
+            reader = (BIFReader if fmt == "bif" else XMLBIFReader)(string=text)
         if fmt == "bif":
-            reader = BIFReader(string=text)
             states, parents, values = (reader.variable_states, reader.variable_parents,
                                        reader.variable_cpds)
             order, name = reader.variable_names, reader.network_name
         else:
-            reader = XMLBIFReader(string=text)
             states, parents, values = (reader.variable_states, reader.variable_parents,
                                        reader.variable_CPD)
             order, name = reader.variables, reader.network_name
@@ -160,7 +163,10 @@ def _check_names(spec: ModelSpec, fmt: str) -> None:
 
 def write(spec: ModelSpec, fmt: str) -> str:
     """BIF or XMLBIF text for a discrete, static spec."""
-    from pgmpy.readwrite import BIFWriter, XMLBIFWriter
+    from pgmkit.backends.pgmpy import pgmpy_module
+
+    readwrite = pgmpy_module("pgmpy.readwrite")
+    BIFWriter, XMLBIFWriter = readwrite.BIFWriter, readwrite.XMLBIFWriter
 
     from pgmkit.backends.pgmpy.compile import compile_model
 

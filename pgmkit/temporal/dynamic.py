@@ -72,6 +72,7 @@ class DynamicBayesNet(TemporalQueries, Model):
         """
         from pgmkit.backends.forward_backward.compile import params_from_specs, spec_for_group
         from pgmkit.backends.forward_backward.learn import run_em
+        from pgmkit.data.keep import check_log_columns
         from pgmkit.data.sequences import pack_logs, read_logs
 
         self.engine("fit_sequences", backend)
@@ -79,6 +80,7 @@ class DynamicBayesNet(TemporalQueries, Model):
             raise UnsupportedError(f"DynamicBayesNet.fit supports method='em'; received "
                                    f"method='{method}'")
         logs = read_logs(logs, order)
+        check_log_columns(self.spec, logs, sequence, order, groupby)
         batch = pack_logs(self.spec, logs, sequence, order, groupby)
         start = params_from_specs(self.layout, [self.spec])
         res = run_em(self.layout, start, batch, max_iter=max_iter, tol=tol, restarts=restarts,
@@ -123,6 +125,7 @@ class DynamicBayesNet(TemporalQueries, Model):
     def _bind(self, logs, sequence, order, groupby):
         from pgmkit.backends.forward_backward.compile import params_from_specs
         from pgmkit.backends.forward_backward.engine import bind
+        from pgmkit.data.keep import check_log_columns
         from pgmkit.data.sequences import pack_logs, read_logs
 
         logs = read_logs(logs, order)

@@ -99,6 +99,7 @@ class GroupedDynamicBayesNet(TemporalQueries, Model, Mapping):
 
         from pgmkit.backends.forward_backward.compile import params_from_specs
         from pgmkit.backends.forward_backward.engine import bind
+        from pgmkit.data.keep import check_log_columns
         from pgmkit.data.sequences import pack_logs, read_logs
 
         groupby = groupby or self.groupby
@@ -124,11 +125,13 @@ class GroupedDynamicBayesNet(TemporalQueries, Model, Mapping):
         """
         from pgmkit.backends.forward_backward.compile import params_from_specs, spec_for_group
         from pgmkit.backends.forward_backward.learn import run_em
+        from pgmkit.data.keep import check_log_columns
         from pgmkit.data.sequences import pack_logs, read_logs
 
         self.engine("fit_sequences", backend)
         groupby = groupby or self.groupby
         logs = read_logs(logs, order)
+        check_log_columns(self.spec, logs, sequence, order, groupby)
         batch = pack_logs(self.spec, logs, sequence, order, groupby)
         keys = [self._key(label) for label in batch.groups]
         start = params_from_specs(self.layout, [self.models[k].spec for k in keys])

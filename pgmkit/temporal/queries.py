@@ -23,7 +23,7 @@ class TemporalQueries:
     """
 
     def filter(self, logs, sequence: str = "sequence", order: str = "step",
-               groupby: str | None = None, backend: str | None = None):
+               groupby: str | None = None, backend: str | None = None, keep=None):
         """``p(latent_t | events 1..t)`` per event: columns ``P(var=state)``.
 
         Examples
@@ -35,32 +35,38 @@ class TemporalQueries:
         8
         """
         self.engine("smooth", backend)
-        return self._posterior(logs, sequence, order, groupby, smooth=False)
+        return self._posterior(logs, sequence, order, groupby, smooth=False, keep=keep)
 
     def smooth(self, logs, sequence: str = "sequence", order: str = "step",
-               groupby: str | None = None, backend: str | None = None):
-        """``p(latent_t | all events of the sequence)`` per event: columns ``P(var=state)``."""
+               groupby: str | None = None, backend: str | None = None, keep=None):
+        """``p(latent_t | all events of the sequence)`` per event: columns ``P(var=state)``.
+
+        Every query takes ``keep``: columns of ``logs`` that are not variables (an id, a
+        timestamp) returned unchanged next to the answers; other unknown columns are
+        refused.
+        """
         self.engine("smooth", backend)
-        return self._posterior(logs, sequence, order, groupby, smooth=True)
+        return self._posterior(logs, sequence, order, groupby, smooth=True, keep=keep)
 
     @single_threaded
     def viterbi(self, logs, sequence: str = "sequence", order: str = "step",
-                groupby: str | None = None, backend: str | None = None):
+                groupby: str | None = None, backend: str | None = None, keep=None):
         """The most probable joint path of the latent variables: one column per latent
         variable holding its state, and ``path_log_probability`` (per sequence)."""
         self.engine("smooth", backend)
         from pgmkit.backends.forward_backward import infer as inference
 
+        logs, kept = self._split(logs, sequence, order, groupby, keep)
         logs, batch, bound = self._bind(logs, sequence, order, groupby)
         codes, score = inference.viterbi_states(bound)
         cols = {n: np.asarray(self.spec[n].states, dtype=object)[codes[n]]
                 for n in self.spec.latent_names}
         cols["path_log_probability"] = score[batch.seq_of_event]
-        return _frame(logs, batch, cols, sequence, order, groupby)
+        return _frame(logs, batch, cols, sequence, order, groupby, kept)
 
     @single_threaded
     def predict_next(self, logs, sequence: str = "sequence", order: str = "step",
-                     groupby: str | None = None, backend: str | None = None):
+                     groupby: str | None = None, backend: str | None = None, keep=None):
         """For each event, the distribution of its observed variables given the events
         before it in its sequence (what knowledge tracing is scored on): columns
         ``P(var=state)`` for discrete variables, ``E(var)`` for real ones."""
@@ -68,6 +74,7 @@ class TemporalQueries:
         from pgmkit.backends.forward_backward import infer as inference
         from pgmkit.data.columns import expectation_column, posterior_columns, real_columns
 
+        logs, kept = self._split(logs, sequence, order, groupby, keep)
         logs, batch, bound = self._bind(logs, sequence, order, groupby)
         cols = {}
         for name, arr in inference.predict_next(bound).items():
@@ -77,7 +84,7 @@ class TemporalQueries:
             else:
                 cols.update({expectation_column(c): arr[:, i]
                              for i, c in enumerate(real_columns(name, v.domain.shape))})
-        return _frame(logs, batch, cols, sequence, order, groupby)
+        return _frame(logs, batch, cols, sequence, order, groupby, kept)
 
     @single_threaded
     def log_likelihood(self, logs, sequence: str = "sequence", order: str = "step",
@@ -97,6 +104,7 @@ class TemporalQueries:
         True
         """
         self.engine("smooth", backend)
+        logs, _ = self._split(logs, sequence, order, groupby, None)
         logs, batch, bound = self._bind(logs, sequence, order, groupby)
         values = bound.forward().log_c.numpy()
         if not per_row:
@@ -104,16 +112,37 @@ class TemporalQueries:
         return per_row_series(values, batch.rows, logs.index)
 
     @single_threaded
-    def _posterior(self, logs, sequence, order, groupby, smooth: bool):
+    def _posterior(self, logs, sequence, order, groupby, smooth: bool, keep=None):
         from pgmkit.backends.forward_backward import infer as inference
         from pgmkit.data.columns import posterior_columns
 
+        logs, kept = self._split(logs, sequence, order, groupby, keep)
         logs, batch, bound = self._bind(logs, sequence, order, groupby)
         probs = inference.state_posterior(bound, smooth)
         cols = {}
         for name, arr in inference.marginals(bound.layout, probs, self.spec.latent_names).items():
             cols.update(dict(zip(posterior_columns(name, self.spec[name].states), arr.T)))
-        return _frame(logs, batch, cols, sequence, order, groupby)
+        return _frame(logs, batch, cols, sequence, order, groupby, kept)
+
+
+    def plot_sequence(self, logs, path, sequence_id=None, sequence: str = "sequence",
+                      order: str = "step", how: str = "smooth", groupby: str | None = None):
+        """Draw one sequence's filtered or smoothed posteriors over time, its Viterbi path
+        and its observations to ``path`` (PNG, SVG or PDF by extension)."""
+        from pgmkit.draw import plot_sequence
+
+        return plot_sequence(self, logs, path, sequence_id, sequence=sequence, order=order,
+                             how=how, groupby=groupby)
+
+    def _split(self, logs, sequence, order, groupby, keep):
+        """The logs without the kept columns, and the kept ones; unknown columns refused."""
+        from pgmkit.data.keep import check_log_columns, split_kept
+        from pgmkit.data.sequences import read_logs
+
+        logs, kept = split_kept(read_logs(logs, order), keep)
+        check_log_columns(self.spec, logs, sequence, order,
+                          groupby or getattr(self, "groupby", None))
+        return logs, kept
 
 
 def per_row_series(values, rows, index):
@@ -127,9 +156,13 @@ def per_row_series(values, rows, index):
     return pd.Series(placed, index=index, name=LOG_LIKELIHOOD)
 
 
-def _frame(logs, batch, cols: dict, sequence: str, order: str | None, groupby: str | None):
-    """Packed arrays -> a DataFrame in the input's row order and index."""
+def _frame(logs, batch, cols: dict, sequence: str, order: str | None, groupby: str | None,
+           kept=None):
+    """Packed arrays -> a DataFrame in the input's row order and index (kept columns in front
+    of the answers, after the keys)."""
     import pandas as pd
+
+    from pgmkit.data.keep import attach_kept
 
     out = {}
     for key in (sequence, order, groupby):
@@ -140,7 +173,8 @@ def _frame(logs, batch, cols: dict, sequence: str, order: str | None, groupby: s
         placed = np.empty(len(logs), dtype=arr.dtype)
         placed[batch.rows] = arr
         out[name] = placed
-    return pd.DataFrame(out, index=logs.index)
+    keys = [k for k in (sequence, order, groupby) if k]
+    return attach_kept(pd.DataFrame(out, index=logs.index), kept, keys)
 
 
 def samples_frame(spec, values: dict, sequence: str = "sequence", order: str = "step"):

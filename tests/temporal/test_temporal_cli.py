@@ -51,10 +51,15 @@ def test_fit_per_skill_then_predict_to_csv(logs_csv, tmp_path):
                                              ("filter", "P(mastery=yes)"),
                                              ("viterbi", "mastery")])
 def test_queries_write_one_row_per_event(logs_csv, tmp_path, command, column):
-    res = cli(command, "bkt", logs_csv, "--sequence", "student", "-o", tmp_path / "o.csv")
+    # 'skill' is not a variable of bkt: refused unless passed through with --keep
+    refused = cli(command, "bkt", logs_csv, "--sequence", "student")
+    assert refused.returncode == 2 and "'skill'" in refused.stderr
+    res = cli(command, "bkt", logs_csv, "--sequence", "student", "--keep", "skill",
+              "-o", tmp_path / "o.csv")
     assert res.returncode == 0, res.stderr
     frame = pd.read_csv(tmp_path / "o.csv")
     assert column in frame.columns and len(frame) == len(pd.read_csv(logs_csv))
+    assert (frame["skill"] == pd.read_csv(logs_csv)["skill"]).all()
 
 
 def test_bad_column_is_one_line_and_exit_2(logs_csv):

@@ -16,8 +16,9 @@ def compile_cpd(cpd, spec: ModelSpec, var: Variable, as_written: bool = False):
 
 
 def tabular_cpd(cpd: TableCPD, spec: ModelSpec, var: Variable, as_written: bool = False):
-    from pgmpy.factors.discrete import TabularCPD
+    from pgmkit.backends.pgmpy import pgmpy_module
 
+    TabularCPD = pgmpy_module("pgmpy.factors.discrete").TabularCPD
     parents = [p.name for p in var.parents]
     state_names = {var.name: list(var.states)}
     state_names.update({p: list(spec[p].states) for p in parents})
@@ -33,8 +34,9 @@ def compile_model(spec: ModelSpec, as_written: bool = False):
     Inference uses row-normalised tables (``TableCPD.probabilities``); writers pass
     ``as_written=True`` so a saved file holds exactly the spec's numbers.
     """
-    from pgmpy.models import DiscreteBayesianNetwork
+    from pgmkit.backends.pgmpy import pgmpy_module
 
+    DiscreteBayesianNetwork = pgmpy_module("pgmpy.models").DiscreteBayesianNetwork
     if spec.temporal:
         raise UnsupportedError(f"backend 'pgmpy' compiles static networks; model '{spec.name}' is "
                                "temporal: use 'forward_backward' (DynamicBayesNet)")

@@ -15,11 +15,11 @@ MAP_JOINT_LIMIT = 10_000_000
 
 def engine(spec: ModelSpec):
     """A pgmpy ``VariableElimination`` over the compiled network."""
-    from pgmpy.inference import VariableElimination
-
+    from pgmkit.backends.pgmpy import pgmpy_module, quiet
     from pgmkit.backends.pgmpy.compile import compile_model
 
-    return VariableElimination(compile_model(spec))
+    with quiet():
+        return pgmpy_module("pgmpy.inference").VariableElimination(compile_model(spec))
 
 
 def _evidence_text(evidence: dict) -> str:

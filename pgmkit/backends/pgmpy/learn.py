@@ -11,11 +11,14 @@ def fit(model, codes: np.ndarray, columns: list[str], method: str, prior: str = 
     """The contract's ``fit``: ``MaximumLikelihoodEstimator`` or ``BayesianEstimator``
     (``prior`` BDeu with equivalent sample size ``strength``, K2, or ``dirichlet``)."""
     import pandas as pd
-    from pgmpy.estimators import BayesianEstimator, MaximumLikelihoodEstimator
 
+    from pgmkit.backends.pgmpy import pgmpy_module
     from pgmkit.backends.pgmpy.compile import compile_model
     from pgmkit.spec.cpd import TableCPD
 
+    estimators = pgmpy_module("pgmpy.estimators")
+    BayesianEstimator = estimators.BayesianEstimator
+    MaximumLikelihoodEstimator = estimators.MaximumLikelihoodEstimator
     spec = model.spec
     net = compile_model(spec.with_cpds({v.name: TableCPD(np.full(
         tuple(spec[p.name].card for p in v.parents) + (v.card,), 1.0 / v.card))

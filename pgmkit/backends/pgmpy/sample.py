@@ -11,10 +11,11 @@ def sample(model, n: int, clamp: dict[str, int], seed: int | None, method: str =
            p_evidence: float = 1.0) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
     """The contract's ``sample``: state codes per variable (and log-weights for
     ``method="likelihood"``). pgmpy draws from numpy's seeded generator."""
-    from pgmpy.factors.discrete import State
-    from pgmpy.sampling import BayesianModelSampling
-
+    from pgmkit.backends.pgmpy import pgmpy_module
     from pgmkit.backends.pgmpy.infer import _ve
+
+    State = pgmpy_module("pgmpy.factors.discrete").State
+    BayesianModelSampling = pgmpy_module("pgmpy.sampling").BayesianModelSampling
 
     spec = model.spec
     sampler = BayesianModelSampling(_ve(model).model)
