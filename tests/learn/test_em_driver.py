@@ -124,8 +124,9 @@ def test_symmetric_gaussian_hmm_separates():
     symmetric = pgmkit.DynamicBayesNet(spec.with_cpds({"x": same}))
     with warnings.catch_warnings():
         warnings.simplefilter("error", CollapseWarning)
-        one = symmetric.fit(logs, restarts=1, seed=0, max_iter=300, progress=False)
-        fitted = symmetric.fit(logs, seed=0, max_iter=300, progress=False)
+        # fit works in place: each fit starts from its own copy of the symmetric model
+        one = symmetric.copy().fit(logs, restarts=1, seed=0, max_iter=300, progress=False)
+        fitted = symmetric.copy().fit(logs, seed=0, max_iter=300, progress=False)
     assert np.diff(np.sort(one.spec["x"].cpd.loc)).min() > 0.05     # no longer identical
     # a symmetric start counts as a random one: the default then runs several starts
     assert len(fitted.history.restarts) == em.RANDOM_RESTARTS
