@@ -41,6 +41,7 @@ class SequenceBatch:
     steps: np.ndarray                 # (events,) order value per packed event
     codes: Mapping[str, np.ndarray] = field(default_factory=dict)
     reals: Mapping[str, np.ndarray] = field(default_factory=dict)
+    sequence_codes: np.ndarray | None = None   # (N,) index into the whole log's sequence keys
 
     @property
     def num_sequences(self) -> int:
@@ -97,16 +98,31 @@ def group_labels(values) -> tuple:
     return tuple(pd.factorize(pd.Series(values).dropna(), sort=True)[1].tolist())
 
 
+def sequence_keys(logs, sequence: str, groupby: str | None = None):
+    """The distinct sequence keys of a whole log, in order of first appearance: the
+    global sequence codes (pass them as ``pack_logs(..., sequences=...)``).
+
+    With ``groupby`` a sequence is a (group, id) pair, so the keys are a MultiIndex.
+    """
+    import pandas as pd
+
+    if groupby:
+        return pd.MultiIndex.from_frame(logs[[groupby, sequence]].drop_duplicates())
+    return pd.Index(pd.unique(logs[sequence]))
+
+
 def pack_logs(spec: ModelSpec, logs, sequence: str, order: str | None,
               groupby: str | None = None, require: Sequence[str] | None = None,
-              groups: Sequence | None = None) -> SequenceBatch:
+              groups: Sequence | None = None, sequences=None) -> SequenceBatch:
     """Sort, encode and pack a long-format log for ``spec``.
 
     ``require`` lists the variables whose column must be present (default: every
     observed variable). Columns of latent variables are optional: where present their
     values act as labels. ``groups`` fixes the group labels (and so the group codes) to
     those of a larger log this one is a partition of (default: this log's own sorted
-    labels, see :func:`group_labels`). Sequences are whole within one log. Raises
+    labels, see :func:`group_labels`), and ``sequences`` the sequence keys of that log
+    (:func:`sequence_keys`), which set ``SequenceBatch.sequence_codes``. Sequences are
+    whole within one log. Raises
     :class:`DataError` for an empty log, a missing column, an unknown state or group or
     a repeated step, naming the sequence and the row.
 
@@ -142,8 +158,30 @@ def pack_logs(spec: ModelSpec, logs, sequence: str, order: str | None,
     seq_code, seq_labels, group_codes, groups = _sequence_codes(logs, sequence, groupby, groups)
     order_vals = logs[order].to_numpy() if order else np.zeros(len(logs), dtype=np.int64)
     sort = _sort_events(seq_code, order_vals, logs, sequence, order, seq_labels)
-    return _pack(spec, logs, sort, seq_code, seq_labels, group_codes, groups, order_vals,
-                 sequence)
+    batch = _pack(spec, logs, sort, seq_code, seq_labels, group_codes, groups, order_vals,
+                  sequence)
+    return _with_sequence_codes(batch, sequences, groupby)
+
+
+def _with_sequence_codes(batch: SequenceBatch, sequences, groupby: str | None) -> SequenceBatch:
+    """Each packed sequence's code among ``sequences`` (default: this log's own keys)."""
+    import dataclasses
+
+    import pandas as pd
+
+    if sequences is None:       # _pack coded them against this log's own keys
+        return batch
+    if groupby:
+        keys = pd.MultiIndex.from_arrays([np.asarray(batch.groups, dtype=object)[batch.group_codes],
+                                          batch.sequence_ids])
+    else:
+        keys = pd.Index(batch.sequence_ids)
+    codes = pd.Index(sequences).get_indexer(keys)
+    if (codes < 0).any():
+        i = int(np.flatnonzero(codes < 0)[0])
+        raise DataError(f"sequence {show(keys[i])} is not one of the sequences this log was "
+                        "declared a partition of")
+    return dataclasses.replace(batch, sequence_codes=codes.astype(np.int64))
 
 
 def _sequence_codes(logs, sequence: str, groupby: str | None, labels=None):
@@ -227,7 +265,8 @@ def _pack(spec, logs, sort, seq_code, seq_labels, group_codes, groups, order_val
     return SequenceBatch(
         sequence_ids=np.asarray(seq_labels, dtype=object)[rank], group_codes=group_codes[rank],
         groups=groups, lengths=lengths_sorted, batch_sizes=batch_sizes, offsets=offsets,
-        rows=rows, steps=np.asarray(order_vals)[rows], codes=codes, reals=reals)
+        rows=rows, steps=np.asarray(order_vals)[rows], codes=codes, reals=reals,
+        sequence_codes=rank.astype(np.int64))   # first-appearance order = sequence_keys
 
 
 def _to_float(series, name: str):

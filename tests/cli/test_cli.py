@@ -105,7 +105,7 @@ def test_bad_yaml_and_bad_data(tmp_path):
     data = tmp_path / "d.csv"
     data.write_text("Burglary,Earthquake,Alarm,JohnCalls,MaryCalls\nno,no,no,no,perhaps\n")
     _assert_clean_error(run_cli("fit", ALARM, data, "-o", tmp_path / "o.yaml"),
-                        "column 'MaryCalls' has value(s) 'perhaps'")
+                        "column 'MaryCalls', row 0: 'perhaps' is not a state")
 
 
 def test_demo_discrete_part():

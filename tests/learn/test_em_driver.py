@@ -162,3 +162,21 @@ def test_healthy_fit_gives_no_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         hmm.fit(logs, max_iter=500, progress=False)
+
+
+def test_sequence_codes_are_global():
+    from pgmkit.data.sequences import sequence_keys
+
+    bkt = pgmkit.example("bkt")
+    logs = bkt.sample_sequences(6, 3, seed=0).drop(columns="mastery")
+    logs["skill"] = np.where(logs["sequence"] < 3, "a", "b")
+    keys = sequence_keys(logs, "sequence", "skill")
+    whole = pack_logs(bkt.spec, logs, "sequence", "step", "skill")
+    part = pack_logs(bkt.spec, logs[logs["sequence"] >= 4], "sequence", "step", "skill",
+                     groups=group_labels(logs["skill"]), sequences=keys)
+    assert sorted(part.sequence_codes.tolist()) == [4, 5]
+    assert [keys[c] for c in whole.sequence_codes] == list(zip(
+        np.asarray(whole.groups, dtype=object)[whole.group_codes], whole.sequence_ids))
+    with pytest.raises(DataError, match="not one of the sequences"):
+        pack_logs(bkt.spec, logs.assign(sequence=logs["sequence"] + 100), "sequence", "step",
+                  "skill", sequences=keys)
