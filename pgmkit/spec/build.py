@@ -37,7 +37,10 @@ def build_spec(raw: Any, source: str | None = None, validate: bool = True) -> Mo
         raise SpecError(Problem(f"a model must be a mapping with 'variables'; received "
                                 f"{type(raw).__name__}", line=line_of(raw), source=source))
     unknown_keys(raw, MODEL_KEYS, "model", col, None)
-    name = str(raw.get("name") or (source or "model").rsplit("/", 1)[-1].split(".")[0])
+    name = raw.get("name")
+    if isinstance(name, (list, tuple, dict, bool)):
+        col.add(f"'name' must be one text; received {name!r}", line=line_of(raw, "name"))
+    name = str(name or (source or "model").rsplit("/", 1)[-1].split(".")[0])
     temporal = boolean(raw, "temporal", False, col, None)
     variables_raw = raw.get("variables")
     if not isinstance(variables_raw, Mapping) or not variables_raw:

@@ -39,9 +39,23 @@ def joint(ve, spec: ModelSpec, variables: list[str], evidence: dict[str, str]) -
                   for v in variables)
     values = values[np.ix_(*index)]
     if not np.all(np.isfinite(values)) or values.sum() <= 0:
-        raise EvidenceError(f"the evidence {_evidence_text(evidence)} is impossible "
-                            "(probability 0 under the model)")
+        # pgmpy multiplies in float64: evidence below ~1e-300 underflows to 0 here though
+        # it is possible. Tell tiny from impossible in log space.
+        return _log_space_joint(spec, variables, evidence)
     return values / values.sum()
+
+
+def _log_space_joint(spec: ModelSpec, variables: list[str], evidence: dict[str, str]
+                     ) -> np.ndarray:
+    from pgmkit.backends.logspace import log_query
+
+    codes = np.array([[spec[k].index(s) for k, s in evidence.items()]]).reshape(1, -1)
+    log_ev, (post,) = log_query(spec, codes, list(evidence), [tuple(variables)])
+    if not np.isfinite(log_ev[0]):
+        shown = _evidence_text(dict(list(evidence.items())[:8]))
+        raise EvidenceError(f"the evidence {shown}{', ...' if len(evidence) > 8 else ''} is "
+                            "impossible (probability 0 under the model)")
+    return post[0]
 
 
 def map_joint(ve, spec: ModelSpec, variables: list[str], evidence: dict[str, str]) -> dict[str, str]:
