@@ -319,10 +319,12 @@ def _assemble(name, states, var_lines, blocks, problems, source, block_word):
 
 def parse_xmlbif(text: str, source: str) -> tuple[dict, dict[str, int]]:
     """XMLBIF text -> (raw model mapping, line of each variable and ``var.cpd``)."""
-    if "<!ENTITY" in text or "<!DOCTYPE" in text:
-        # entity definitions are how XML files expand to gigabytes; XMLBIF needs none
-        raise SpecError(Problem("XML document types and entities (<!DOCTYPE>, <!ENTITY>) are "
-                                "not allowed in an XMLBIF file", source=source))
+    if "<!ENTITY" in text:
+        # entity definitions are how XML files expand to gigabytes ("billion laughs");
+        # XMLBIF needs none (a DTD of <!ELEMENT> declarations, as JavaBayes writes, is fine)
+        raise SpecError(Problem("XML entity definitions (<!ENTITY>) are not allowed in an "
+                                "XMLBIF file", line=_line_of(text, "<!ENTITY"),
+                                source=source))
     try:
         root = ET.fromstring(text.encode("utf-8"))
     except ET.ParseError as exc:
@@ -386,6 +388,10 @@ def _assemble_xml(name, states, var_lines, blocks, problems, source):
             words = list(np.asarray(words, dtype=object).reshape(rows, card).T.reshape(-1))
         converted[child] = (parents, [("table", None, words, line)], line)
     return _assemble(name, states, var_lines, converted, problems, source, "<DEFINITION>")
+
+
+def _line_of(text: str, fragment: str) -> int:
+    return text.count("\n", 0, text.index(fragment)) + 1
 
 
 def _tag_lines(text: str, tag: str) -> dict[str, int]:

@@ -6,6 +6,7 @@ problems are collected and raised together as one :class:`SpecError`. CPD forms 
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Mapping
 
 from pgmkit.errors import Problem, SpecError
@@ -142,6 +143,9 @@ def _variable(vname: str, vraw, domains, temporal: bool, col: Collector) -> Vari
                         line_of(vraw, key))
         if len(col.items) > before:
             cpd = None  # a half-read CPD holds NaN placeholders: validating it repeats the problem
+            if key == "initial":  # the CPD readers say "prior"/"table": name the key written
+                col.items[before:] = [dataclasses.replace(p, message="initial " + p.message)
+                                      for p in col.items[before:]]
         for i, row_line in enumerate(row_lines(vraw[key], [domains[p.name] for p in use])):
             col.lines[f"{vname}.{key}#{i}"] = row_line or 0
         var = Variable(vname, domain, parents, cpd if key == "cpd" else var.cpd, latent,
