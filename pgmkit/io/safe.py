@@ -142,9 +142,11 @@ def load_weights(path: str | os.PathLike, what: str = "weights file",
     p = checked_file(path, what, error, MAX_DATA_BYTES)
     try:
         return torch.load(p, weights_only=True, map_location="cpu")
-    except pickle.UnpicklingError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unpickling refused"
-        raise error(f"{p}: refused to load: not a plain {what} ({first[:200]})") from None
+    except pickle.UnpicklingError:
+        # torch's own text advises weights_only=False, which would run the file's code:
+        # say what happened instead
+        raise error(f"{p}: refused to load: not a plain {what} (it is corrupt, or holds "
+                    "objects other than tensors, which could run code)") from None
     except (RuntimeError, EOFError, OSError, ValueError, KeyError, AttributeError,
             zipfile.BadZipFile, UnicodeDecodeError) as exc:
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
