@@ -84,7 +84,8 @@ def numbers(value, what: str, col: Collector, var: str | None) -> np.ndarray:
         parts = [numbers(v, what, col, var) for v in value]
         shapes = {p.shape for p in parts}
         if len(shapes) > 1:
-            col.add(f"{what}: rows of different lengths {sorted(len(p) for p in parts)}", var,
+            col.add(f"{what}: rows of different lengths "
+                    f"{sorted(len(p) if p.ndim else 1 for p in parts)}", var,
                     line_of(value))
             return np.full((len(parts),), math.nan)
         return np.array(parts, dtype=float) if parts else np.zeros((0,))

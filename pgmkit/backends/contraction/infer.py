@@ -219,6 +219,8 @@ def log_likelihood_rows(spec: ModelSpec, df: pd.DataFrame, *, chunk_size: int | 
     """
     net = compile_net(spec)
     codes = encode_frame(spec, df) if codes is None else codes
+    if codes.shape[1] == 0:       # nothing observed: log P(nothing) = 0 per row
+        return np.zeros(codes.shape[0])
     log_ev, _ = _run(net, codes, [net.index[c] for c in df.columns], [], chunk_size,
                      max_cost, False)
     return log_ev
