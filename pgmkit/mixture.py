@@ -111,6 +111,7 @@ class MixtureModel(Model):
         return attach_kept(pd.DataFrame(out, index=data.index), kept)
 
     @single_threaded
+    @validated
     def log_likelihood(self, data, per_row: bool = False, backend: str | None = None):
         """Total ``log p(rows)`` with the latents summed out (NaN cells marginalized); with
         ``per_row=True`` a Series of ``log p(row)`` aligned with ``data.index``."""
@@ -121,6 +122,7 @@ class MixtureModel(Model):
         values = bound.forward().log_c.numpy()
         return per_row_series(values, batch.rows, data.index) if per_row else float(values.sum())
 
+    @validated
     def sample(self, n: int, seed: int | None = None, backend: str | None = None):
         """``n`` rows drawn from the model (latent columns included)."""
         self.engine("fit_mixture", backend)

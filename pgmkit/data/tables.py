@@ -74,7 +74,7 @@ def encode_column(spec: ModelSpec, col: pd.Series, name: str | None = None) -> n
     bad = codes == BAD
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
-        wrong = pd.unique(col[bad])
+        wrong = {repr(v) for v in col[bad]}     # repr: a cell may hold a list
         more = f" ({len(wrong)} distinct bad values)" if len(wrong) > 1 else ""
         raise DataError(f"column '{name}', row {col.index[first]}: "
                         f"{not_a_state(col.iloc[first], name, states)}{more}")

@@ -154,7 +154,7 @@ def test_evidence_far_below_float64_range():
     frame = nb.query_batch("C", pd.DataFrame([row, {"F0": "1"}]))
     assert not frame["impossible"].any()
     assert frame.loc[0, "log_evidence"] == pytest.approx(log_ev, rel=1e-12)
-    np.testing.assert_allclose(frame.loc[0, ["C=a", "C=b", "C=c"]].to_numpy(float), post,
+    np.testing.assert_allclose(frame.loc[0, ["P(C=a)", "P(C=b)", "P(C=c)"]].to_numpy(float), post,
                                rtol=1e-9, atol=1e-300)
     np.testing.assert_allclose(list(nb.query("C", row).to_dict().values()), post, rtol=1e-9,
                                atol=1e-300)
@@ -171,7 +171,7 @@ def test_impossible_evidence_stays_impossible():
     nb = pgmkit.model(spec)
     frame = nb.query_batch("C", pd.DataFrame([{"F0": "1"}, {"F0": "0"}]))
     assert frame["impossible"].tolist() == [True, False]
-    assert frame.loc[0, ["C=a", "C=b", "C=c"]].isna().all()
+    assert frame.loc[0, ["P(C=a)", "P(C=b)", "P(C=c)"]].isna().all()
     with pytest.raises(EvidenceError, match="impossible"):
         nb.query("C", {"F0": "1"})
 

@@ -76,23 +76,43 @@ def _ve(model):
     return model.compiled("pgmpy", lambda: engine(model.spec))
 
 
+#: pgmpy's variable elimination multiplies in float64; its intermediate tables are of
+#: the order of P(evidence), so below this log-probability they near the subnormal range
+#: and lose digits. Past it, answers come from log-space elimination instead.
+TRUSTED_LOG = -600.0
+
+
 def query(model, names: list[str], evidence: dict[str, str]) -> np.ndarray:
+    if evidence and _log_evidence(model, evidence) < TRUSTED_LOG:
+        return _log_space_joint(model.spec, names, evidence)
     return joint(_ve(model), model.spec, names, evidence)
 
 
+def _log_evidence(model, evidence: dict[str, str]) -> float:
+    """log P(evidence) exactly, by the compiled contraction (rescued in log space)."""
+    import pandas as pd
+
+    from pgmkit.backends.contraction.infer import log_likelihood_rows
+
+    return float(log_likelihood_rows(model.spec, pd.DataFrame([evidence]))[0])
+
+
 def probability(model, evidence: dict[str, str]) -> float:
-    """log P(evidence) by the chain rule: one single-variable query per assigned variable."""
+    """log P(evidence) by the chain rule: one single-variable query per assigned variable
+    (in log space once the running total is too small for pgmpy's float products)."""
     spec, ve = model.spec, _ve(model)
     total, given = 0.0, {}
     for name in spec.topological_order():
         if name not in evidence:
             continue
+        if total < TRUSTED_LOG:
+            return _log_evidence(model, evidence)
         try:
             p = joint(ve, spec, [name], given)[spec[name].index(evidence[name])]
         except EvidenceError:
             return -math.inf
         if p <= 0:
-            return -math.inf
+            return _log_evidence(model, evidence)   # zero, or a product that underflowed
         total += math.log(p)
         given[name] = evidence[name]
     return total
