@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from pgmkit.base import Model
+from pgmkit.checks import validated
 from pgmkit.errors import DataError, EvidenceError, SpecError, did_you_mean
 from pgmkit.results import Assignment, Distribution, FitHistory
 from pgmkit.spec.model import ModelSpec
@@ -54,12 +55,18 @@ class BayesNet(Model):
                             "one in the spec or fit the model first")
 
     def _variables(self, variables: str | Iterable[str] | None, what: str = "query") -> list[str]:
-        if variables is None:
+        if variables is None and what == "map":
             return []
+        if variables is None or isinstance(variables, (Mapping, bytes)) or not isinstance(
+                variables, (str, Iterable)):
+            raise EvidenceError(f"{what} needs a variable name or a list of them; received "
+                                f"{variables!r}")
         names = [variables] if isinstance(variables, str) else list(variables)
         if not names:
             raise EvidenceError(f"{what} needs at least one variable")
         for v in names:
+            if not isinstance(v, str):
+                raise EvidenceError(f"{what}: variable names are text; received {v!r}")
             if v not in self.spec:
                 raise EvidenceError(f"{what} names unknown variable '{v}'"
                                     f"{did_you_mean(v, self.spec.names)}")
@@ -81,10 +88,14 @@ class BayesNet(Model):
         """
         log_p = self.run("probability", ev, backend=backend) if ev else 0.0
         if log_p == -math.inf:
-            raise EvidenceError(f"the evidence {ev} is impossible (probability 0 under the model)")
+            shown = ", ".join(f"{k}={v}" for k, v in list(ev.items())[:8])
+            more = f", ... ({len(ev)} in all)" if len(ev) > 8 else ""
+            raise EvidenceError(f"the evidence {{{shown}{more}}} is impossible (probability 0 "
+                                "under the model)")
         return log_p
 
     # -- exact inference -----------------------------------------------------------------
+    @validated
     def query(self, variables: str | Iterable[str], evidence: Mapping[str, object] | None = None,
               backend: str | None = None) -> Distribution:
         """Posterior of one variable, or the joint posterior of several, given evidence.
@@ -102,6 +113,7 @@ class BayesNet(Model):
         values = engine.implementation("query")(self, names, ev)
         return Distribution(tuple(names), {v: self.spec[v].states for v in names}, values, ev)
 
+    @validated
     def probability(self, assignment: Mapping[str, object], backend: str | None = None) -> float:
         """Joint probability of a full or partial assignment (others summed out).
 
@@ -118,6 +130,7 @@ class BayesNet(Model):
         self._require_cpds()
         return math.exp(self.run("probability", ev, backend=backend))
 
+    @validated
     def map(self, variables: str | Iterable[str] | None = None,
             evidence: Mapping[str, object] | None = None, backend: str | None = None
             ) -> Assignment:
@@ -139,6 +152,7 @@ class BayesNet(Model):
         return Assignment({k: states[k] for k in order}, math.exp(log_joint - log_evidence), ev)
 
     # -- sampling ----------------------------------------------------------------------
+    @validated
     def sample(self, n: int, evidence: Mapping[str, object] | None = None, seed: int | None = None,
                method: str = "rejection", backend: str | None = None) -> pd.DataFrame:
         """Draw ``n`` joint samples as a DataFrame of state names.
@@ -148,8 +162,10 @@ class BayesNet(Model):
         evidence and adds a ``weight`` column (likelihood weighting: weights are
         P(evidence | parents), not normalized).
         """
-        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
-            raise DataError(f"sample size must be a positive integer; received {n!r}")
+        from pgmkit.checks import MAX_RESULT_CELLS, check_size
+
+        check_size(n * len(self.spec), MAX_RESULT_CELLS, f"sample({n}) of {len(self.spec)} "
+                   "variables", "draw fewer rows per call")
         if method not in SAMPLE_METHODS:
             raise EvidenceError(f"unknown sampling method '{method}'; expected one of "
                                 f"{list(SAMPLE_METHODS)}")
@@ -174,6 +190,7 @@ class BayesNet(Model):
                             index=pd.RangeIndex(n))
 
     # -- data --------------------------------------------------------------------------
+    @validated
     def log_likelihood(self, data: pd.DataFrame, per_row: bool = False,
                        backend: str | None = None):
         """log P(data): the sum over rows of log P(row's observed cells).
@@ -194,6 +211,7 @@ class BayesNet(Model):
             return pd.Series(rows, index=data.index, name=LOG_LIKELIHOOD)
         return float(rows.sum())
 
+    @validated
     def fit(self, data: pd.DataFrame, method: str = "mle", prior: str = "BDeu",
             pseudo_count: float | None = None, backend: str | None = None,
             **em_options) -> "BayesNet":
@@ -236,7 +254,13 @@ class BayesNet(Model):
                             f"expected one of {list(PRIORS)}")
         check_frame(data)
         if method == "em":
+            from pgmkit.backends.contraction.learn import fit_em
+            from pgmkit.checks import options_of, unknown_options
             from pgmkit.learn.em import PSEUDO_COUNT
+
+            unknown_options(em_options, options_of(fit_em, ("spec", "df", "pseudo_count")),
+                            "BayesNet.fit(method='em')")
+            check_columns(self.spec, data)     # a column that is no variable is a DataError
 
             spec, history = self.run("fit_em", data, backend=backend, **em_options, pseudo_count=(
                 PSEUDO_COUNT if pseudo_count is None else pseudo_count))
@@ -263,6 +287,7 @@ class BayesNet(Model):
         return self._refit(fitted, FitHistory((ll,), True, (), method, extra))
 
     # -- tables of evidence ------------------------------------------------------------
+    @validated
     def query_batch(self, variables: str | Iterable[str], evidence: pd.DataFrame,
                     joint: bool = False, backend: str | None = None,
                     keep: str | Sequence[str] | None = None, **options) -> pd.DataFrame:
@@ -284,8 +309,12 @@ class BayesNet(Model):
         (['patient', 'P(lung=yes)', 'P(lung=no)'], [17, 18])
         """
         from pgmkit.data.keep import attach_kept, split_kept
+        from pgmkit.backends.contraction.infer import query_batch
+        from pgmkit.checks import options_of, unknown_options
         from pgmkit.data.tables import check_frame
 
+        unknown_options(options, options_of(query_batch, ("spec", "variables", "evidence",
+                                                          "joint")), "BayesNet.query_batch()")
         self._require_cpds()
         names = self._variables(variables)
         check_frame(evidence)

@@ -14,6 +14,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from pgmkit.base import Model
+from pgmkit.checks import validated
 from pgmkit.errors import DataError, SpecError, UnsupportedError
 from pgmkit.results import FitHistory
 from pgmkit.spec.model import ModelSpec
@@ -77,6 +78,7 @@ class DeepModel(Model):
         return to_tensors(self.spec, data, self.program.dtype, allow_latent)
 
     # -- training -----------------------------------------------------------------------
+    @validated
     def fit(self, data, epochs: int = 50, batch_size: int = 100, lr: float = 1e-3,
             seed: int = 0, progress: bool = True, validation=None, patience: int | None = None,
             checkpoint_dir: str | os.PathLike | None = None, resume: bool = False,
@@ -131,6 +133,7 @@ class DeepModel(Model):
         return self._refit(self.spec.with_cpds(learned) if learned else self.spec, history)
 
     # -- evaluation ---------------------------------------------------------------------
+    @validated
     def elbo(self, x, num_samples: int = 1, seed: int = 0, backend: str | None = None
              ) -> float:
         """Mean ELBO per row of ``x`` (with each latent's ``beta`` on its KL term).
@@ -152,6 +155,7 @@ class DeepModel(Model):
                 total += evaluate(self.program, part, size, num_samples) * size
         return total / n
 
+    @validated
     def log_likelihood(self, x, num_samples: int = 100, seed: int = 0,
                        per_row: bool = False, backend: str | None = None):
         """Importance-weighted bound on ``log p(x)`` with K = ``num_samples`` (IWAE).
@@ -183,6 +187,7 @@ class DeepModel(Model):
         return pd.Series(values, index=index, name=LOG_LIKELIHOOD)
 
     # -- generation and codes -----------------------------------------------------------
+    @validated
     def sample(self, n: int, given: Mapping[str, Any] | None = None, seed: int | None = None,
                mean: bool = False, backend: str | None = None) -> dict[str, np.ndarray]:
         """Draw ``n`` joint samples (ancestrally), optionally with some variables fixed.
@@ -199,14 +204,16 @@ class DeepModel(Model):
         """
         self.engine("fit_svi", backend)
         from pgmkit.backends.pyro.ops import run_model
+        from pgmkit.checks import MAX_RESULT_CELLS, check_size, row_width
 
         from pgmkit.data.evidence import check_evidence
 
+        check_size(n * row_width(self.spec), MAX_RESULT_CELLS,
+                   f"sample({n})", "draw fewer samples per call")
         fixed = {}
         for name, value in check_evidence(self.spec, given, what="given", error=DataError).items():
             var = self.spec[name]
-            fixed[name] = [value] * n if var.is_discrete else np.broadcast_to(
-                np.asarray(value, dtype=float), (n,) + tuple(var.domain.shape))
+            fixed[name] = [value] * n if var.is_discrete else _given_array(name, value, var, n)
         tensors, _ = self._tensors(fixed) if fixed else ({}, n)
         with _seeded(seed if seed is not None else 0):
             values = run_model(self.program, tensors, n, mean)
@@ -255,6 +262,7 @@ class DeepModel(Model):
             out = {k: v.double().numpy() for k, v in reconstruct(self.program, tensors, n).items()}
         return next(iter(out.values())) if len(out) == 1 else out
 
+    @validated
     def interpolate(self, x1, x2, steps: int = 8, variable: str | None = None,
                     backend: str | None = None) -> np.ndarray:
         """Decoded means along the straight line between the codes of two inputs.
@@ -313,35 +321,35 @@ class DeepModel(Model):
         >>> pgmkit.load(d).spec == pgmkit.example("vae").spec
         True
         """
-        import torch
-
         from pgmkit.io.files import write_spec
+        from pgmkit.io.safe import make_dirs, save_weights
 
-        folder = Path(path)
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = make_dirs(path, "saved model folder")
         write_spec(self.spec, folder / SPEC_FILE)
-        tmp = folder / (WEIGHTS_FILE + ".tmp")
-        torch.save(self.program.state_dict(), tmp)
-        os.replace(tmp, folder / WEIGHTS_FILE)
+        save_weights(self.program.state_dict(), folder / WEIGHTS_FILE)
         return folder
 
     @classmethod
     def load_dir(cls, path: str | os.PathLike) -> "DeepModel":
         """Read a directory written by :meth:`save` (weights loaded with ``weights_only=True``)."""
-        import torch
-
         from pgmkit.io.files import read_spec
+        from pgmkit.io.safe import load_weights
 
         folder = Path(path)
-        if not (folder / SPEC_FILE).is_file():
+        if not os.path.lexists(folder / SPEC_FILE):
             raise SpecError(f"{folder} is not a saved deep model: it has no {SPEC_FILE}")
         spec = read_spec(folder / SPEC_FILE)
-        weights = None
-        if (folder / WEIGHTS_FILE).is_file():
-            weights = torch.load(folder / WEIGHTS_FILE, weights_only=True)
+        if not os.path.lexists(folder / WEIGHTS_FILE):
+            # save() always writes both: a folder without weights would load untrained
+            raise SpecError(f"{folder / WEIGHTS_FILE}: missing; a saved deep model has its "
+                            f"weights next to {SPEC_FILE}")
+        weights = load_weights(folder / WEIGHTS_FILE, "weights file", SpecError)
+        if not isinstance(weights, dict):
+            raise SpecError(f"{folder / WEIGHTS_FILE}: not a weights file written by pgmkit "
+                            f"(a {type(weights).__name__}, not a state dict)")
         try:
             return cls(spec, weights=weights)
-        except RuntimeError as exc:
+        except (RuntimeError, KeyError, TypeError, ValueError) as exc:
             raise SpecError(f"{folder / WEIGHTS_FILE} does not fit {folder / SPEC_FILE}: "
                             f"{str(exc).splitlines()[0]}") from None
 
@@ -355,6 +363,20 @@ class DeepModel(Model):
         out = DeepModel(self.spec, self.backend, weights=weights)
         out.history = self.history
         return out
+
+
+def _given_array(name: str, value, var, n: int) -> np.ndarray:
+    """A fixed value of a real variable for ``n`` samples: one value of its shape."""
+    shape = tuple(var.domain.shape)
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise DataError(f"given '{name}' must be numbers of shape {list(shape)}; received "
+                        f"{type(value).__name__}") from None
+    if arr.shape not in (shape, ()) or not np.all(np.isfinite(arr)):
+        raise DataError(f"given '{name}' must be finite numbers of shape {list(shape)} (one "
+                        f"value for every sample); received shape {list(arr.shape)}")
+    return np.broadcast_to(arr, (n,) + shape)
 
 
 def _one_row(x):

@@ -56,6 +56,14 @@ class EvidenceError(PgmkitError, ValueError):
     """Evidence or a query names an unknown variable or state, or is impossible."""
 
 
+class StateError(EvidenceError, KeyError):
+    """A result was indexed by a state (or variable) it does not have. Also a ``KeyError``,
+    so results keep behaving as mappings."""
+
+    def __str__(self) -> str:  # KeyError would quote the whole message
+        return str(self.args[0]) if self.args else ""
+
+
 class DataError(PgmkitError, ValueError):
     """A data table does not fit the model (columns, states, shapes, sequences)."""
 

@@ -13,6 +13,7 @@ from pgmkit.backends.forward_backward.kernel import single_threaded  # torch-fre
 from pgmkit.base import Model
 from pgmkit.data.columns import posterior_columns
 from pgmkit.learn import em
+from pgmkit.checks import validated
 from pgmkit.errors import DataError, UnsupportedError
 from pgmkit.results import FitHistory
 
@@ -42,6 +43,7 @@ class MixtureModel(Model):
             raise UnsupportedError(f"model '{spec.name}' is temporal: use DynamicBayesNet")
         self.layout = layout_of(self.spec)
 
+    @validated
     def fit(self, data, max_iter: int = em.MAX_ITER, tol: float = em.TOL,
             restarts: int | None = None, seed: int | None = 0,
             pseudo_count: float = em.PSEUDO_COUNT, progress: bool = True,
@@ -109,6 +111,7 @@ class MixtureModel(Model):
         return attach_kept(pd.DataFrame(out, index=data.index), kept)
 
     @single_threaded
+    @validated
     def log_likelihood(self, data, per_row: bool = False, backend: str | None = None):
         """Total ``log p(rows)`` with the latents summed out (NaN cells marginalized); with
         ``per_row=True`` a Series of ``log p(row)`` aligned with ``data.index``."""
@@ -119,11 +122,16 @@ class MixtureModel(Model):
         values = bound.forward().log_c.numpy()
         return per_row_series(values, batch.rows, data.index) if per_row else float(values.sum())
 
+    @validated
     def sample(self, n: int, seed: int | None = None, backend: str | None = None):
         """``n`` rows drawn from the model (latent columns included)."""
         self.engine("fit_mixture", backend)
         from pgmkit.backends.forward_backward.infer import sample_sequences
         from pgmkit.temporal.queries import samples_frame
+        from pgmkit.checks import MAX_RESULT_CELLS, check_size, row_width
+
+        check_size(n * row_width(self.spec), MAX_RESULT_CELLS,
+                   f"sample({n})", "draw fewer rows per call")
 
         frame = samples_frame(self.spec, sample_sequences(self.spec, n, 1, seed), ROW, "__step__")
         return frame.drop(columns=[ROW, "__step__"])
@@ -138,6 +146,17 @@ class MixtureModel(Model):
             raise DataError(f"data must be a pandas DataFrame; received {type(data).__name__}")
         if ROW in data.columns:
             raise DataError(f"column '{ROW}' is reserved")
+        from pgmkit.data.columns import real_columns
+        from pgmkit.errors import did_you_mean, format_choices
+
+        have = [str(c) for c in data.columns]
+        for name in self.spec.observed_names:
+            v = self.spec[name]
+            for c in [name] if v.is_discrete else real_columns(name, v.domain.shape):
+                if c not in have:
+                    raise DataError(f"the data has no column '{c}'{did_you_mean(c, have)}; "
+                                    f"columns are {format_choices(have)}")
+
         from pgmkit.data.keep import check_log_columns
 
         framed = data.reset_index(drop=True).assign(**{ROW: np.arange(len(data))})

@@ -35,10 +35,17 @@ def _image_shape(size: int, shape: Sequence[int] | None) -> tuple[int, int]:
 
 
 def _save(fig, path) -> Path:
+    from pgmkit.io.safe import atomic_write
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100, bbox_inches="tight")
-    _pyplot().close(fig)
+    fmt = path.suffix.lstrip(".").lower() or "png"
+    try:
+        atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=100, bbox_inches="tight",
+                                                   format=fmt))
+    except ValueError as exc:  # matplotlib: an unknown image format
+        raise DataError(f"{path}: cannot write a '{fmt}' image ({exc})") from None
+    finally:
+        _pyplot().close(fig)
     return path
 
 

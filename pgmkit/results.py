@@ -11,6 +11,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from pgmkit.errors import StateError, did_you_mean
+
 
 @dataclass(frozen=True, eq=False)
 class Distribution:
@@ -38,14 +40,15 @@ class Distribution:
     def _index(self, key) -> tuple[int, ...]:
         key = key if isinstance(key, tuple) else (key,)
         if len(key) != len(self.variables):
-            raise KeyError(f"expected one state for each of {list(self.variables)}; received {key}")
+            raise StateError(f"expected one state for each of {list(self.variables)}; received {key}")
         idx = []
         for var, s in zip(self.variables, key):
             try:
                 idx.append(self.states[var].index(str(s)))
             except ValueError:
-                raise KeyError(f"'{s}' is not a state of '{var}'; states are "
-                               f"{list(self.states[var])}") from None
+                raise StateError(f"'{s}' is not a state of '{var}'"
+                                 f"{did_you_mean(str(s), self.states[var])}; states are "
+                                 f"{list(self.states[var])}") from None
         return tuple(idx)
 
     def __getitem__(self, key) -> float:
@@ -119,6 +122,10 @@ class Assignment:
     evidence: Mapping[str, str] = field(default_factory=dict)
 
     def __getitem__(self, variable: str) -> str:
+        if variable not in self.states:
+            raise StateError(f"the assignment has no variable '{variable}'"
+                             f"{did_you_mean(str(variable), self.states)}; it assigns "
+                             f"{list(self.states)}")
         return self.states[variable]
 
     def to_dict(self) -> dict[str, str]:

@@ -103,11 +103,11 @@ def emit(obj: Any, args) -> None:
         print(obj)
 
 
-def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, index=False)
-    return path
+def write_table(frame: pd.DataFrame, path: str | Path, inputs=()) -> Path:
+    """Write ``frame`` as CSV, atomically (see :func:`pgmkit.io.safe.atomic_write`)."""
+    from pgmkit.io.safe import atomic_write
+
+    return atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False), inputs)
 
 
 def wants_json_file(args) -> bool:

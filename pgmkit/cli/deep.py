@@ -62,7 +62,7 @@ def read_data(ref: str, model):
             return {"x": x, "y": y}
         return x if len(spec.observed_names) == 1 else {"x": x}
     path = Path(ref)
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         raise DataError(f"{ref}: no such file or dataset{did_you_mean(ref, DATASETS)}; datasets "
                         f"are {list(DATASETS)}")
     if path.suffix == ".csv":
@@ -70,15 +70,20 @@ def read_data(ref: str, model):
 
         return read_table(path)
     if path.suffix in (".npy", ".npz"):
+        from pgmkit.io.safe import open_data
+
+        import zipfile
+
         try:
-            loaded = np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as exc:
+            loaded = np.load(open_data(path), allow_pickle=False)
+            if path.suffix == ".npy" or not hasattr(loaded, "files"):
+                return loaded
+            with loaded as z:
+                return {k: z[k] for k in z.files}
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
             raise DataError(f"{ref}: cannot read as {path.suffix}: "
-                            f"{str(exc).splitlines()[0]}") from None
-        if path.suffix == ".npy":
-            return loaded
-        with loaded as z:
-            return {k: z[k] for k in z.files}
+                            f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+                            ) from None
     raise DataError(f"{ref}: expected a .npy, .npz or .csv file, or one of {list(DATASETS)}")
 
 
@@ -126,7 +131,11 @@ def _fit_and_save(model, data_ref: str, args, validation_ref: str | None = None)
 
 
 def train(args) -> int:
-    model = _require_deep(load_model(args.model, "pyro"))
+    from pgmkit.cli.flags import refuse_train_flags
+
+    refuse_train_flags(args)
+    model = load_model(args.model, "pyro")
+    _require_deep(model)
     return _fit_and_save(model, args.data, args, args.validation)
 
 
@@ -149,10 +158,17 @@ def sample(model, args) -> int:
             raise DataError("--png draws images of a real observed variable; this model has none")
         wrote.append(str(sample_grid(draws[real[0]], args.png)))
     if args.output:
+        from pgmkit.io.safe import atomic_write
+
         path = Path(args.output)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(path, **{k: (v.astype(str) if v.dtype == object else v) for k, v in draws.items()})
-        wrote.append(str(path if path.suffix == ".npz" else path.with_name(path.name + ".npz")))
+        path = path if path.suffix == ".npz" else path.with_name(path.name + ".npz")
+        arrays = {k: (v.astype(str) if v.dtype == object else v) for k, v in draws.items()}
+
+        def write(tmp: Path) -> None:
+            with open(tmp, "wb") as fh:      # a handle: numpy would append .npz to a name
+                np.savez(fh, **arrays)
+
+        wrote.append(str(atomic_write(path, write, [args.model])))
     if args.json:
         emit({k: v for k, v in draws.items()} if not wrote else
              {"samples": args.n, "wrote": wrote}, args)

@@ -124,6 +124,9 @@ def _bayesnet(model, command: str):
 
 def query(args) -> int:
     m = _bayesnet(load_model(args.model), "query")
+    if not args.batch and (args.output or args.joint):
+        raise UnsupportedError(f"{'-o' if args.output else '--joint'} applies to --batch "
+                               "queries only; it would be ignored")
     if args.batch:
         if args.given:
             raise PgmkitError("--given and --batch do not mix: put the evidence in the CSV")
@@ -146,7 +149,7 @@ def convert(args) -> int:
     from pgmkit.io.files import read_spec, write_spec
 
     spec = read_spec(args.input) if Path(args.input).exists() else load_model(args.input).spec
-    out = write_spec(spec, args.output)
+    out = write_spec(spec, args.output, inputs=[args.input])
     emit({"input": args.input, "output": str(out), "variables": len(spec)} if args.json
          else f"wrote {args.output}", args)
     return 0
@@ -162,7 +165,11 @@ def fit(model, args) -> int:
         fitted = model.fit(data, method="em", pseudo_count=args.pseudo_count, **options)
     else:
         fitted = model.fit(data, method=method, prior=args.prior, pseudo_count=args.pseudo_count)
-    fitted.save(args.output)
+    if Path(args.output).suffix:
+        fitted.save(args.output)
+    else:
+        raise UnsupportedError(f"-o {args.output}: a fitted network is one file; give a name "
+                               "ending in .yaml, .json, .bif or .xmlbif")
     summary = {"model": model.name, "rows": len(data), "method": method,
                "log_likelihood": fitted.history.log_likelihood[-1] if fitted.history else None,
                "output": str(args.output)}

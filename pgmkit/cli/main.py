@@ -39,15 +39,22 @@ def kind_module(model):
 
 def _fit(args) -> int:
     from pgmkit.cli.common import load_model
+    from pgmkit.cli.flags import refuse_inapplicable
 
     model = load_model(args.model, getattr(args, "backend", None))
+    method = None
+    if type(model).__name__ == "BayesNet":
+        method = getattr(args, "method", None) or ("em" if model.spec.latent_names else "mle")
+    refuse_inapplicable(args, "fit", model, method)
     return kind_module(model).fit(model, args)
 
 
 def _sample(args) -> int:
     from pgmkit.cli.common import load_model
+    from pgmkit.cli.flags import refuse_inapplicable
 
     model = load_model(args.model, getattr(args, "backend", None))
+    refuse_inapplicable(args, "sample", model)
     return kind_module(model).sample(model, args)
 
 
@@ -129,6 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     graphs.register(sub)
     _everywhere(sub)
+    for name, p in shared.items():  # flags.refuse_inapplicable compares with the defaults
+        p.set_defaults(_parser=p)
     return parser
 
 
@@ -148,18 +157,32 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="pgmkit: %(message)s")
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.threads is not None and args.threads < 1:
+        parser.error(f"--threads must be at least 1; received {args.threads}")
     _set_threads(args.threads)
     try:
-        return int(args.func(args) or 0)
+        from pgmkit.cli.flags import check_outputs
+
+        check_outputs(args, directory=None)   # a bad -o fails now, not after the work
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()                    # a closed pipe shows here, not at exit
+        return code
     except PgmkitError as exc:
         if args.debug:
             raise
         print(f"pgmkit: error: {exc}", file=sys.stderr)
         return 2
-    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+    except BrokenPipeError:
+        # the reader (e.g. `| head`) has gone: stop quietly, and keep Python from
+        # complaining again while flushing stdout at exit
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+    except OSError as exc:
         if args.debug:
             raise
-        print(f"pgmkit: error: {exc.filename}: {exc.strerror}", file=sys.stderr)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"pgmkit: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -105,8 +105,9 @@ def _save(fitted, output: str, name: str) -> Path:
                             f"received '{output}'")
         return fitted.save(out)
     if not out.suffix:
-        out.mkdir(parents=True, exist_ok=True)
-        out = out / f"{name}.yaml"
+        from pgmkit.io.safe import make_dirs
+
+        out = make_dirs(out) / f"{name}.yaml"
     return fitted.save(out)
 
 

@@ -156,7 +156,7 @@ def pack_logs(spec: ModelSpec, logs, sequence: str, order: str | None,
             raise DataError(f"row {pos}: column '{key}' is empty; every event needs a "
                             f"{'sequence id' if key == sequence else key}")
     seq_code, seq_labels, group_codes, groups = _sequence_codes(logs, sequence, groupby, groups)
-    order_vals = logs[order].to_numpy() if order else np.zeros(len(logs), dtype=np.int64)
+    order_vals = order_values(logs[order], order) if order else np.zeros(len(logs), np.int64)
     sort = _sort_events(seq_code, order_vals, logs, sequence, order, seq_labels)
     batch = _pack(spec, logs, sort, seq_code, seq_labels, group_codes, groups, order_vals,
                   sequence)
@@ -182,6 +182,32 @@ def _with_sequence_codes(batch: SequenceBatch, sequences, groupby: str | None) -
         raise DataError(f"sequence {show(keys[i])} is not one of the sequences this log was "
                         "declared a partition of")
     return dataclasses.replace(batch, sequence_codes=codes.astype(np.int64))
+
+
+def order_values(column, order: str) -> np.ndarray:
+    """The order column as values that sort in time: numbers, or timestamps.
+
+    Text is never sorted as text: digits written as text ('0'..'11', as a CSV read with
+    every column as text gives them) become numbers, else ISO dates become timestamps;
+    anything else ('later') is refused, since text order would put step 10 before 2.
+    """
+    import pandas as pd
+
+    if pd.api.types.is_bool_dtype(column):
+        raise DataError(f"column '{order}' holds booleans; expected step numbers or timestamps")
+    if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_datetime64_any_dtype(column):
+        return column.to_numpy()
+    numbers = pd.to_numeric(column, errors="coerce")
+    if numbers.notna().all():
+        return numbers.to_numpy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        times = pd.to_datetime(column, errors="coerce", format="ISO8601")
+    if times.notna().all():
+        return times.to_numpy()
+    r = int(np.flatnonzero((numbers.isna() & times.isna()).to_numpy())[0])
+    raise DataError(f"row {r}: column '{order}' is '{column.iloc[r]}'; expected step numbers "
+                    "or timestamps (text would sort step 10 before step 2)")
 
 
 def _sequence_codes(logs, sequence: str, groupby: str | None, labels=None):
@@ -277,6 +303,11 @@ def _to_float(series, name: str):
     if bad.any():
         r = int(np.flatnonzero(bad.to_numpy())[0])
         raise DataError(f"row {r}: '{name}' is real-valued; received '{series.iloc[r]}'")
+    infinite = np.isinf(out.to_numpy(dtype=float))
+    if infinite.any():
+        r = int(np.flatnonzero(infinite)[0])
+        raise DataError(f"row {r}: '{name}' is {out.iloc[r]}: real values must be finite "
+                        "(leave a cell empty or NaN when it is missing)")
     return out
 
 

@@ -88,7 +88,11 @@ def encode_values(values, states: Sequence[str]) -> np.ndarray:
                                                                     if np.ndim(values) else values)
     if isinstance(series.dtype, pd.CategoricalDtype):
         series = series.astype(object)
-    seen, uniques = pd.factorize(series)        # NaN-like cells are -1
+    try:
+        seen, uniques = pd.factorize(series)    # NaN-like cells are -1
+    except TypeError:  # a list or dict in a cell names no state: let it be reported as text
+        seen, uniques = pd.factorize(pd.Series(
+            [repr(v) if isinstance(v, (list, dict, set)) else v for v in series], dtype=object))
     lookup = np.array([state_of(u, states) for u in uniques] + [MISSING], dtype=np.int64)
     return lookup[seen]
 

@@ -74,7 +74,7 @@ def encode_column(spec: ModelSpec, col: pd.Series, name: str | None = None) -> n
     bad = codes == BAD
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
-        wrong = pd.unique(col[bad])
+        wrong = {repr(v) for v in col[bad]}     # repr: a cell may hold a list
         more = f" ({len(wrong)} distinct bad values)" if len(wrong) > 1 else ""
         raise DataError(f"column '{name}', row {col.index[first]}: "
                         f"{not_a_state(col.iloc[first], name, states)}{more}")
@@ -120,13 +120,13 @@ def read_csv(path, text: bool = False) -> pd.DataFrame:
     """
     from pathlib import Path
 
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: no such file")
+    from pgmkit.io.safe import MAX_DATA_BYTES, checked_file
+
+    path = checked_file(Path(path), "data file (CSV)", DataError, MAX_DATA_BYTES)
     options = {"dtype": str, "keep_default_na": False, "na_values": [""]} if text else {}
     try:
         return pd.read_csv(path, **options)
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: the file is empty") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
         raise DataError(f"{path}: cannot read as CSV: {str(exc).splitlines()[0]}") from None

@@ -6,6 +6,7 @@ problems are collected and raised together as one :class:`SpecError`. CPD forms 
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Mapping
 
 from pgmkit.errors import Problem, SpecError
@@ -37,7 +38,10 @@ def build_spec(raw: Any, source: str | None = None, validate: bool = True) -> Mo
         raise SpecError(Problem(f"a model must be a mapping with 'variables'; received "
                                 f"{type(raw).__name__}", line=line_of(raw), source=source))
     unknown_keys(raw, MODEL_KEYS, "model", col, None)
-    name = str(raw.get("name") or (source or "model").rsplit("/", 1)[-1].split(".")[0])
+    name = raw.get("name")
+    if isinstance(name, (list, tuple, dict, bool)):
+        col.add(f"'name' must be one text; received {name!r}", line=line_of(raw, "name"))
+    name = str(name or (source or "model").rsplit("/", 1)[-1].split(".")[0])
     temporal = boolean(raw, "temporal", False, col, None)
     variables_raw = raw.get("variables")
     if not isinstance(variables_raw, Mapping) or not variables_raw:
@@ -139,6 +143,9 @@ def _variable(vname: str, vraw, domains, temporal: bool, col: Collector) -> Vari
                         line_of(vraw, key))
         if len(col.items) > before:
             cpd = None  # a half-read CPD holds NaN placeholders: validating it repeats the problem
+            if key == "initial":  # the CPD readers say "prior"/"table": name the key written
+                col.items[before:] = [dataclasses.replace(p, message="initial " + p.message)
+                                      for p in col.items[before:]]
         for i, row_line in enumerate(row_lines(vraw[key], [domains[p.name] for p in use])):
             col.lines[f"{vname}.{key}#{i}"] = row_line or 0
         var = Variable(vname, domain, parents, cpd if key == "cpd" else var.cpd, latent,

@@ -8,7 +8,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from pgmkit.errors import Problem, did_you_mean
-from pgmkit.spec.yaml_io import line_of
+from pgmkit.spec.yaml_io import LocStr, line_of
 
 
 class Collector:
@@ -44,10 +44,32 @@ def boolean(mapping: Mapping, key: str, default: bool, col: Collector, var: str 
     return default
 
 
+def written_as_text(value) -> bool:
+    """Whether ``value`` is text where a number belongs: a quoted YAML scalar, or a Python or
+    JSON string (``"0.5"``). Unquoted YAML scalars are kept as text too, and are numbers."""
+    if isinstance(value, LocStr):
+        return value.quoted
+    return isinstance(value, str)
+
+
+def _parses(text) -> bool:
+    try:
+        float(text)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
 def number(value, what: str, col: Collector, var: str | None, line: int | None = None) -> float:
-    """Parse one number, reporting the line when it is not one."""
+    """Parse one number, reporting the line when it is not one. Text is refused, not
+    coerced: a probability written "0.5" is a mistake the user should see."""
     if isinstance(value, bool) or value is None or isinstance(value, (list, dict)):
         col.add(f"{what}: expected a number; received {value!r}", var, line or line_of(value))
+        return math.nan
+    if written_as_text(value):
+        hint = " as text (write numbers without quotes)" if _parses(value) else ""
+        col.add(f"{what}: expected a number; received '{value}'{hint}", var,
+                line or line_of(value))
         return math.nan
     try:
         return float(value)
@@ -62,7 +84,8 @@ def numbers(value, what: str, col: Collector, var: str | None) -> np.ndarray:
         parts = [numbers(v, what, col, var) for v in value]
         shapes = {p.shape for p in parts}
         if len(shapes) > 1:
-            col.add(f"{what}: rows of different lengths {sorted(len(p) for p in parts)}", var,
+            col.add(f"{what}: rows of different lengths "
+                    f"{sorted(len(p) if p.ndim else 1 for p in parts)}", var,
                     line_of(value))
             return np.full((len(parts),), math.nan)
         return np.array(parts, dtype=float) if parts else np.zeros((0,))
@@ -82,10 +105,21 @@ def state_name(value, what: str, col: Collector, var: str | None) -> str:
 
 def whole_numbers(raw, what: str, col: Collector, var: str | None,
                   line: int | None) -> tuple[int, ...] | None:
-    """A number or list of numbers as ints (``8`` or ``[8, 8]``); ``None`` after a problem."""
+    """A positive whole number or list of them as ints (``8`` or ``[8, 8]``); ``None``
+    after a problem. Text (``'8'``), booleans, fractions and numbers < 1 are refused."""
     items = raw if isinstance(raw, (list, tuple)) else [raw]
-    try:
-        return tuple(int(str(x)) for x in items)
-    except ValueError:
-        col.add(f"{what}; received {raw!r}", var, line)
-        return None
+    out = []
+    for x in items:
+        if isinstance(x, (bool, float, list, tuple, dict)) or x is None or written_as_text(x):
+            col.add(f"{what} (positive whole numbers); received {raw!r}", var, line)
+            return None
+        try:
+            value = int(str(x))
+        except ValueError:
+            col.add(f"{what} (positive whole numbers); received {raw!r}", var, line)
+            return None
+        if value < 1:
+            col.add(f"{what} (positive whole numbers); received {raw!r}", var, line)
+            return None
+        out.append(value)
+    return tuple(out)

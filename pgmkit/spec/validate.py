@@ -1,6 +1,8 @@
 """Whole-spec validation: every problem found at once, each with where it is."""
 from __future__ import annotations
 
+import collections
+import math
 from typing import Iterable
 
 import numpy as np
@@ -68,7 +70,8 @@ def _check_variable(spec: ModelSpec, v: Variable, add) -> None:
         states, skey = v.domain.states, f"{name}.states"
         if not states:
             add("has an empty list of states: expected at least one state", name, skey)
-        dup = sorted({s for s in states if states.count(s) > 1})
+        counts = collections.Counter(states)  # linear: a variable may have 10^5 states
+        dup = sorted(s for s, k in counts.items() if k > 1)
         if dup:
             add(f"lists state(s) {dup} more than once: states must be unique", name, skey)
         bad = [s for s in states if not s or "," in s or s != s.strip() or not s.isprintable()]
@@ -102,7 +105,7 @@ def _check_variable(spec: ModelSpec, v: Variable, add) -> None:
             add(f"parent '{p}' has lag {p.lag}; only lag 1 ('{p.name}[t-1]') is supported: "
                 "carry older values in an extra hidden variable", name, f"{name}.parents")
             parents_ok = False
-    if not parents_ok:
+    if not parents_ok or not _within_budget(spec, v, add):
         return
     if v.cpd is not None:
         _check_cpd(spec, v, v.cpd, v.parents, add, "cpd")
@@ -112,6 +115,35 @@ def _check_variable(spec: ModelSpec, v: Variable, add) -> None:
                 name, f"{name}.initial")
         else:
             _check_cpd(spec, v, v.initial, tuple(p for p in v.parents if p.lag == 0), add, "initial")
+
+
+def _within_budget(spec: ModelSpec, v: Variable, add) -> bool:
+    """Refuse, before anything allocates them, tables and networks past the budgets of
+    :mod:`pgmkit.checks` (a CPD of 10^10 cells, a layer of 2*10^9 units)."""
+    from pgmkit.checks import MAX_NETWORK_WEIGHTS, MAX_REAL_SIZE, MAX_TABLE_CELLS, network_weights
+
+    pvars = [spec[p.name] for p in v.parents]
+    if not v.is_discrete and v.domain.size > MAX_REAL_SIZE:
+        add(f"a real shape of {v.domain.size:.3g} values exceeds the limit of "
+            f"{MAX_REAL_SIZE:.3g}", v.name)
+        return False
+    if v.is_discrete and all(pv.is_discrete for pv in pvars):
+        cells = float(v.card) * math.prod(float(pv.card) for pv in pvars)
+        if cells > MAX_TABLE_CELLS:
+            add(f"its table CPD needs {cells:.3g} cells ({v.card} states x "
+                f"{[pv.card for pv in pvars]} parent states); the limit is "
+                f"{MAX_TABLE_CELLS:.3g}: use fewer parents or states", v.name)
+            return False
+    hidden = getattr(v.cpd, "hidden", None)
+    if hidden is not None and all(isinstance(h, int) for h in hidden):
+        width = sum(pv.card if pv.is_discrete else pv.domain.size for pv in pvars)
+        out = v.card if v.is_discrete else 2 * v.domain.size
+        weights = network_weights(width, hidden, out)
+        if weights > MAX_NETWORK_WEIGHTS:
+            add(f"its neural CPD (hidden {list(hidden)}) needs {weights:.3g} weights; "
+                f"the limit is {MAX_NETWORK_WEIGHTS:.3g}", v.name)
+            return False
+    return True
 
 
 def _check_cpd(spec, v: Variable, cpd, parents, add, what: str) -> None:

@@ -41,6 +41,35 @@ class LocList(list):
 
 NULLS = {"", "~", "null", "Null", "NULL"}
 
+#: Deepest nesting of mappings and lists a model file may have (the language needs ~6).
+MAX_DEPTH = 100
+#: Nodes a document may expand to, past those written: aliases (``*a``) copy their
+#: anchor, and a few lines of nested aliases ("billion laughs") expand to 10^9 nodes.
+MAX_EXPANDED_NODES = 200_000
+_STANDARD_TAGS = {f"tag:yaml.org,2002:{t}" for t in
+                  ("str", "int", "float", "bool", "null", "seq", "map", "merge", "timestamp")}
+
+
+class _Budget:
+    """Counts nodes as the document is expanded, refusing depth and alias blow-ups."""
+
+    def __init__(self, text: str, source: str | None):
+        self.left = MAX_EXPANDED_NODES + 2 * len(text)
+        self.source = source
+        self.open: set[int] = set()    # collections being converted: an alias back to one loops
+
+    def spend(self, node, depth: int) -> None:
+        self.left -= 1
+        line = node.start_mark.line + 1
+        if self.left < 0:
+            raise SpecError(Problem(
+                f"the document expands to more than {MAX_EXPANDED_NODES:,} nodes beyond its "
+                "own size through aliases (*name): refused as an alias bomb", line=line,
+                source=self.source))
+        if depth > MAX_DEPTH:
+            raise SpecError(Problem(f"the document is nested more than {MAX_DEPTH} levels deep",
+                                    line=line, source=self.source))
+
 
 def line_of(obj, key=None) -> int | None:
     """The line of ``obj`` (or of ``key`` inside a mapping), if it was read from YAML."""
@@ -63,12 +92,15 @@ def parse_yaml(text: str, source: str | None = None) -> Any:
         raise SpecError(Problem(f"YAML syntax error: {what}", line=line, source=source)) from None
     except yaml.YAMLError as exc:
         raise SpecError(Problem(f"YAML syntax error: {exc}", source=source)) from None
+    except RecursionError:
+        raise SpecError(Problem(f"the document is nested more than {MAX_DEPTH} levels deep",
+                                source=source)) from None
     if node is None:
         raise SpecError(Problem("the document is empty: expected a mapping with 'variables'",
                                 source=source))
     problems: list[Problem] = []
     try:
-        out = _convert(node, source, problems)
+        out = _convert(node, source, problems, _Budget(text, source))
     except yaml.MarkedYAMLError as exc:  # a merge key on something that is not a mapping
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
         raise SpecError(Problem(f"YAML error: {exc.problem}", line=line, source=source)) from None
@@ -107,7 +139,14 @@ def _pairs(node: yaml.MappingNode) -> list[tuple[Any, Any, bool]]:
     return ordered + explicit
 
 
-def _convert(node, source, problems):
+def _convert(node, source, problems, budget: _Budget, depth: int = 0):
+    budget.spend(node, depth)
+    if node.tag not in _STANDARD_TAGS:
+        # PyYAML's safe loader would refuse these only when constructing; composing keeps
+        # them, so without this check '!!python/object' values would be read as plain text
+        problems.append(Problem(f"YAML tag '{node.tag}' is not allowed: a model file holds "
+                                "plain mappings, lists and scalars",
+                                line=node.start_mark.line + 1, source=source))
     if isinstance(node, yaml.ScalarNode):
         if node.style is None and node.value in NULLS:
             return None
@@ -115,15 +154,26 @@ def _convert(node, source, problems):
         s.line = node.start_mark.line + 1
         s.quoted = node.style is not None
         return s
+    if id(node) in budget.open:
+        raise SpecError(Problem("a YAML alias contains itself", line=node.start_mark.line + 1,
+                                source=source))
+    budget.open.add(id(node))
+    try:
+        return _collection(node, source, problems, budget, depth)
+    finally:
+        budget.open.discard(id(node))
+
+
+def _collection(node, source, problems, budget: _Budget, depth: int):
     if isinstance(node, yaml.SequenceNode):
-        out = LocList(_convert(n, source, problems) for n in node.value)
+        out = LocList(_convert(n, source, problems, budget, depth + 1) for n in node.value)
         out.line = node.start_mark.line + 1
         return out
     out = LocDict()
     out.line = node.start_mark.line + 1
     explicit_keys = set()
     for key_node, value_node, explicit in _pairs(node):
-        key = _convert(key_node, source, problems)
+        key = _convert(key_node, source, problems, budget, depth + 1)
         line = key_node.start_mark.line + 1
         if isinstance(key, list):
             key = LocStr(", ".join(str(k) for k in key))
@@ -134,7 +184,7 @@ def _convert(node, source, problems):
             continue
         if explicit:
             explicit_keys.add(key)
-        out[key] = _convert(value_node, source, problems)
+        out[key] = _convert(value_node, source, problems, budget, depth + 1)
         out.key_lines[key] = line
     return out
 

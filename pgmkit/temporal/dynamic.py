@@ -11,6 +11,7 @@ from __future__ import annotations
 from pgmkit.base import Model
 from pgmkit.errors import DataError, UnsupportedError
 from pgmkit.learn import em
+from pgmkit.checks import validated
 from pgmkit.results import FitHistory
 from pgmkit.temporal.groups import GroupedDynamicBayesNet
 from pgmkit.temporal.queries import (TemporalQueries, per_row_series,  # noqa: F401  (re-exported)
@@ -38,6 +39,7 @@ class DynamicBayesNet(TemporalQueries, Model):
 
         self.layout = layout_of(self.spec)      # refuses what the backend cannot hold, early
 
+    @validated
     def fit(self, logs, sequence: str = "sequence", order: str = "step",
             groupby: str | None = None, method: str = "em", max_iter: int = em.MAX_ITER,
             tol: float = em.TOL, restarts: int | None = None, seed: int | None = 0,
@@ -99,6 +101,7 @@ class DynamicBayesNet(TemporalQueries, Model):
             models[label].history = gh
         return GroupedDynamicBayesNet(models, groupby, history)
 
+    @validated
     def sample_sequences(self, n: int, length: int, seed: int | None = None,
                          sequence: str = "sequence", order: str = "step",
                          backend: str | None = None):
@@ -117,9 +120,10 @@ class DynamicBayesNet(TemporalQueries, Model):
         if self.spec.missing_cpds:
             raise SpecError(f"model '{self.spec.name}': variable(s) {list(self.spec.missing_cpds)} "
                             "have no CPD to sample from; give one or fit the model first")
-        if n < 1 or length < 1:
-            raise DataError(f"sample_sequences needs n >= 1 and length >= 1; received n={n}, "
-                            f"length={length}")
+        from pgmkit.checks import MAX_RESULT_CELLS, check_size, row_width
+
+        check_size(n * length * row_width(self.spec), MAX_RESULT_CELLS,
+                   f"sample_sequences({n}, {length})", "draw fewer sequences per call")
         return samples_frame(self.spec, sample_sequences(self.spec, n, length, seed), sequence, order)
 
     def _bind(self, logs, sequence, order, groupby):

@@ -14,6 +14,7 @@ from typing import Iterator, Mapping
 import yaml
 
 from pgmkit.base import Model
+from pgmkit.checks import validated
 from pgmkit.errors import DataError
 from pgmkit.learn import em
 from pgmkit.results import FitHistory
@@ -111,6 +112,7 @@ class GroupedDynamicBayesNet(TemporalQueries, Model, Mapping):
         index = np.asarray([position[self._key(label)] for label in batch.groups])
         return logs, batch, bind(self.layout, self._stacked.take(index), batch)
 
+    @validated
     def fit(self, logs, sequence: str = "sequence", order: str = "step",
             groupby: str | None = None, max_iter: int = em.MAX_ITER, tol: float = em.TOL,
             restarts: int | None = None, seed: int | None = 0,
@@ -153,6 +155,7 @@ class GroupedDynamicBayesNet(TemporalQueries, Model, Mapping):
         return type(self)({k: m.copy() for k, m in self.models.items()}, self.groupby,
                           self.history, self.backend if self._explicit else None)
 
+    @validated
     def sample_sequences(self, n: int, length: int, seed: int | None = None,
                          sequence: str = "sequence", order: str = "step",
                          backend: str | None = None):
@@ -174,15 +177,16 @@ class GroupedDynamicBayesNet(TemporalQueries, Model, Mapping):
     # -- persistence -------------------------------------------------------------------
     def save(self, directory: str | os.PathLike, fmt: str | None = None) -> Path:
         """Write one YAML per group and an index (``groups.yaml``) into ``directory``."""
-        folder = Path(directory)
-        folder.mkdir(parents=True, exist_ok=True)
+        from pgmkit.io.safe import make_dirs, write_text
+
+        folder = make_dirs(directory, "grouped model folder")
         files = {}
         for i, (label, m) in enumerate(self.models.items()):
             name = f"{self.spec.name}-{i:04d}.yaml"
             m.save(folder / name)
             files[str(label)] = name
         index = {"model": self.spec.name, "groupby": self.groupby, "groups": files}
-        (folder / INDEX_FILE).write_text(yaml.safe_dump(index, sort_keys=False))
+        write_text(folder / INDEX_FILE, yaml.safe_dump(index, sort_keys=False))
         return folder
 
     @classmethod
@@ -195,7 +199,17 @@ class GroupedDynamicBayesNet(TemporalQueries, Model, Mapping):
         index_path = folder / INDEX_FILE
         if not index_path.is_file():
             raise DataError(f"'{folder}' has no {INDEX_FILE}: not a grouped model folder")
-        index = yaml.safe_load(index_path.read_text())
+        from pgmkit.io.safe import read_text
+
+        try:
+            index = yaml.safe_load(read_text(index_path, "group index", DataError))
+        except (yaml.YAMLError, RecursionError) as exc:
+            raise DataError(f"{index_path}: not a readable group index ({exc})") from None
+        groups = index.get("groups") if isinstance(index, dict) else None
+        if (not isinstance(groups, dict) or not index.get("groupby") or not all(
+                isinstance(n, str) and "/" not in n and "\\" not in n for n in groups.values())):
+            raise DataError(f"{index_path}: not a group index written by pgmkit (expected "
+                            "'groupby' and 'groups' mapping each group to a file in the folder)")
         models = {label: wrap(read_spec(folder / name))
                   for label, name in index["groups"].items()}
         return cls(models, index["groupby"])

@@ -106,6 +106,37 @@ def _run(net, codes: np.ndarray, columns: list[int], groups, chunk_size, max_cos
          min_pattern_rows=MIN_PATTERN_ROWS, strategy: str = "auto"):
     """Evaluate every row; returns log evidence (n,) and one array per query group.
 
+    Rows whose float64 products underflowed (evidence below ~1e-300, or called
+    impossible) are answered again in log space (:mod:`pgmkit.backends.logspace`), so a
+    tiny probability is never reported as zero.
+    """
+    log_ev, results = _run_scaled(net, codes, columns, groups, chunk_size, max_cost, progress,
+                                  min_pattern_rows, strategy)
+    return _rescue(net, codes, columns, groups, log_ev, results)
+
+
+def _rescue(net, codes, columns, groups, log_ev, results):
+    from pgmkit.backends.logspace import UNDERFLOW_LOG, log_query
+
+    suspect = ~(log_ev > UNDERFLOW_LOG)
+    for r in results:
+        suspect |= ~np.isfinite(r.reshape(len(log_ev), -1)).all(axis=1)
+    if not suspect.any():
+        return log_ev, results
+    rows = np.flatnonzero(suspect)
+    names = [[net.names[v] for v in g] for g in groups]
+    le, res = log_query(net.spec, codes[rows], [net.names[c] for c in columns], names)
+    log_ev = log_ev.copy()
+    log_ev[rows] = le
+    for out, r in zip(results, res):
+        out[rows] = r
+    return log_ev, results
+
+
+def _run_scaled(net, codes: np.ndarray, columns: list[int], groups, chunk_size, max_cost,
+                progress, min_pattern_rows=MIN_PATTERN_ROWS, strategy: str = "auto"):
+    """Evaluate every row in float64 products (see :func:`_run`).
+
     Few evidence columns: a lookup in their joint table (see ``lookup``); otherwise
     per-row contractions, one plan per pattern or one merged plan.
     """
@@ -188,6 +219,8 @@ def log_likelihood_rows(spec: ModelSpec, df: pd.DataFrame, *, chunk_size: int | 
     """
     net = compile_net(spec)
     codes = encode_frame(spec, df) if codes is None else codes
+    if codes.shape[1] == 0:       # nothing observed: log P(nothing) = 0 per row
+        return np.zeros(codes.shape[0])
     log_ev, _ = _run(net, codes, [net.index[c] for c in df.columns], [], chunk_size,
                      max_cost, False)
     return log_ev

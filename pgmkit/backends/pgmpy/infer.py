@@ -39,9 +39,23 @@ def joint(ve, spec: ModelSpec, variables: list[str], evidence: dict[str, str]) -
                   for v in variables)
     values = values[np.ix_(*index)]
     if not np.all(np.isfinite(values)) or values.sum() <= 0:
-        raise EvidenceError(f"the evidence {_evidence_text(evidence)} is impossible "
-                            "(probability 0 under the model)")
+        # pgmpy multiplies in float64: evidence below ~1e-300 underflows to 0 here though
+        # it is possible. Tell tiny from impossible in log space.
+        return _log_space_joint(spec, variables, evidence)
     return values / values.sum()
+
+
+def _log_space_joint(spec: ModelSpec, variables: list[str], evidence: dict[str, str]
+                     ) -> np.ndarray:
+    from pgmkit.backends.logspace import log_query
+
+    codes = np.array([[spec[k].index(s) for k, s in evidence.items()]]).reshape(1, -1)
+    log_ev, (post,) = log_query(spec, codes, list(evidence), [tuple(variables)])
+    if not np.isfinite(log_ev[0]):
+        shown = _evidence_text(dict(list(evidence.items())[:8]))
+        raise EvidenceError(f"the evidence {shown}{', ...' if len(evidence) > 8 else ''} is "
+                            "impossible (probability 0 under the model)")
+    return post[0]
 
 
 def map_joint(ve, spec: ModelSpec, variables: list[str], evidence: dict[str, str]) -> dict[str, str]:
@@ -62,23 +76,43 @@ def _ve(model):
     return model.compiled("pgmpy", lambda: engine(model.spec))
 
 
+#: pgmpy's variable elimination multiplies in float64; its intermediate tables are of
+#: the order of P(evidence), so below this log-probability they near the subnormal range
+#: and lose digits. Past it, answers come from log-space elimination instead.
+TRUSTED_LOG = -600.0
+
+
 def query(model, names: list[str], evidence: dict[str, str]) -> np.ndarray:
+    if evidence and _log_evidence(model, evidence) < TRUSTED_LOG:
+        return _log_space_joint(model.spec, names, evidence)
     return joint(_ve(model), model.spec, names, evidence)
 
 
+def _log_evidence(model, evidence: dict[str, str]) -> float:
+    """log P(evidence) exactly, by the compiled contraction (rescued in log space)."""
+    import pandas as pd
+
+    from pgmkit.backends.contraction.infer import log_likelihood_rows
+
+    return float(log_likelihood_rows(model.spec, pd.DataFrame([evidence]))[0])
+
+
 def probability(model, evidence: dict[str, str]) -> float:
-    """log P(evidence) by the chain rule: one single-variable query per assigned variable."""
+    """log P(evidence) by the chain rule: one single-variable query per assigned variable
+    (in log space once the running total is too small for pgmpy's float products)."""
     spec, ve = model.spec, _ve(model)
     total, given = 0.0, {}
     for name in spec.topological_order():
         if name not in evidence:
             continue
+        if total < TRUSTED_LOG:
+            return _log_evidence(model, evidence)
         try:
             p = joint(ve, spec, [name], given)[spec[name].index(evidence[name])]
         except EvidenceError:
             return -math.inf
         if p <= 0:
-            return -math.inf
+            return _log_evidence(model, evidence)   # zero, or a product that underflowed
         total += math.log(p)
         given[name] = evidence[name]
     return total

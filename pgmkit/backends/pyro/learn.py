@@ -83,9 +83,13 @@ def train(program: Program, data: Mapping[str, torch.Tensor], n: int, config: Tr
     shuffle = torch.Generator().manual_seed(int(config.seed))
     state = TrainState()
     ckpt = Path(config.checkpoint_dir) / CHECKPOINT if config.checkpoint_dir else None
+    if ckpt is not None:
+        from pgmkit.io.safe import make_dirs
+
+        make_dirs(ckpt.parent, "checkpoint folder")     # a file there fails now, not later
     with torch.random.fork_rng(), pyro.get_param_store().scope():
         torch.manual_seed(int(config.seed))
-        if config.resume and ckpt is not None and ckpt.is_file():
+        if config.resume and ckpt is not None and os.path.lexists(ckpt):
             state = _restore(ckpt, program, optimizer, shuffle)
             log.info("resuming from %s after epoch %d", ckpt, state.epoch)
         bar = tqdm(range(state.epoch, config.epochs), disable=not config.progress,
@@ -152,23 +156,28 @@ def _track_best(state: TrainState, program: Program) -> None:
 
 def _save(path: Path, program, optimizer, shuffle, state: TrainState) -> None:
     """Write the checkpoint atomically: a crash mid-write leaves the previous one intact."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    from pgmkit.io.safe import save_weights
+
     payload = {"program": program.state_dict(), "optimizer": optimizer.state_dict(),
                "torch_rng": torch.get_rng_state(), "shuffle_rng": shuffle.get_state(),
                "state": {k: v for k, v in vars(state).items()}}
-    tmp = path.with_suffix(".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
+    save_weights(payload, path, "checkpoint")
 
 
 def _restore(path: Path, program, optimizer, shuffle) -> TrainState:
-    payload = torch.load(path, weights_only=True)
+    from pgmkit.io.safe import load_weights
+
+    payload = load_weights(path, "checkpoint")
+    keys = {"program", "optimizer", "torch_rng", "shuffle_rng", "state"}
+    if not isinstance(payload, dict) or not keys <= set(payload):
+        raise DataError(f"{path}: not a checkpoint written by pgmkit (expected the keys "
+                        f"{sorted(keys)})")
     try:
         program.load_state_dict(payload["program"])
-    except RuntimeError as exc:
+        optimizer.load_state_dict(payload["optimizer"])
+        torch.set_rng_state(payload["torch_rng"])
+        shuffle.set_state(payload["shuffle_rng"])
+        return TrainState(**payload["state"])
+    except (RuntimeError, ValueError, TypeError, KeyError) as exc:
         raise DataError(f"checkpoint {path} does not fit model '{program.spec.name}': "
                         f"{str(exc).splitlines()[0]}") from None
-    optimizer.load_state_dict(payload["optimizer"])
-    torch.set_rng_state(payload["torch_rng"])
-    shuffle.set_state(payload["shuffle_rng"])
-    return TrainState(**payload["state"])

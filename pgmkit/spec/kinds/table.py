@@ -130,12 +130,14 @@ def _row(var, raw, label: str, col: Collector) -> np.ndarray:
     """One distribution over the child's states: a list, or a {state: p} map."""
     states = var.domain.states
     if isinstance(raw, Mapping):
-        unknown = [k for k in raw if str(k) not in states]
+        known = set(states)   # sets: a variable may have 10^5 states
+        unknown = [k for k in raw if str(k) not in known]
         for k in unknown:
             col.add(f"{label} names state '{k}' which '{var.name}' does not have"
                     f"{did_you_mean(str(k), states)}; states are {list(states)}", var.name,
                     line_of(raw, k))
-        missing = [s for s in states if s not in {str(k) for k in raw}]
+        given = {str(k) for k in raw}
+        missing = [s for s in states if s not in given]
         if missing and not unknown:
             col.add(f"{label} gives no probability for state(s) {missing}", var.name, line_of(raw))
         vals = {str(k): v for k, v in raw.items()}
