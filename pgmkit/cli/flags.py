@@ -15,8 +15,10 @@ from __future__ import annotations
 from pgmkit.errors import UnsupportedError
 
 #: Flags (argparse dests) each command honours, per model class; others are refused.
+#: ``--no-progress`` is a display preference (a command with no bar has nothing to hide)
+#: and ``--backend`` is checked by the backend contract itself, so both always apply.
 COMMON = {"command", "func", "model", "data", "output", "json", "debug", "threads", "seed",
-          "n", "_parser"}
+          "n", "_parser", "no_progress", "backend"}
 FIT = {
     "BayesNet": {"method", "prior", "pseudo_count", "max_iter", "restarts"},
     "DynamicBayesNet": {"sequence", "order", "groupby", "max_iter", "restarts"},
