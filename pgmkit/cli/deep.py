@@ -134,8 +134,7 @@ def train(args) -> int:
     from pgmkit.cli.flags import refuse_train_flags
 
     refuse_train_flags(args)
-    model = load_model(args.model, "pyro")
-    _require_deep(model)
+    model = _require_deep(load_model(args.model, "pyro"))
     return _fit_and_save(model, args.data, args, args.validation)
 
 

@@ -123,7 +123,7 @@ def _bayesnet(model, command: str):
 
 
 def query(args) -> int:
-    m = _bayesnet(load_model(args.model), "query")
+    m = _bayesnet(load_model(args.model, args.backend), "query")
     if not args.batch and (args.output or args.joint):
         raise UnsupportedError(f"{'-o' if args.output else '--joint'} applies to --batch "
                                "queries only; it would be ignored")
@@ -140,7 +140,7 @@ def query(args) -> int:
 
 
 def map_(args) -> int:
-    m = _bayesnet(load_model(args.model), "map")
+    m = _bayesnet(load_model(args.model, args.backend), "map")
     emit(m.map(args.variables or None, parse_given(args.given)), args)
     return 0
 

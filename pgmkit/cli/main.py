@@ -105,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=f"pgmkit {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    parser.add_argument("--backend", default=None, metavar="ENGINE",
+                        help="run on this engine: pgmpy, contraction, forward_backward or pyro "
+                        "(default: the first that supports the model and the command)")
     parser.add_argument("--threads", type=int, default=None, metavar="N",
                         help="CPU threads for torch (default: $OMP_NUM_THREADS, else 1: small "
                         "models train fastest single-threaded, and a shared machine stays "

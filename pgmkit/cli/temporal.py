@@ -59,7 +59,7 @@ def _query(args) -> int:
     from pgmkit.cli.common import load_model, output_table
     from pgmkit.temporal.dynamic import TemporalQueries
 
-    model = load_model(args.model)
+    model = load_model(args.model, getattr(args, "backend", None))
     if not isinstance(model, TemporalQueries):
         raise UnsupportedError(f"'{args.command}' needs a temporal model; '{args.model}' is a "
                                f"{type(model).__name__}")

@@ -112,3 +112,18 @@ def test_demo_discrete_part():
     r = run_cli("demo", "--part", "discrete")
     assert r.returncode == 0, r.stderr
     assert "0.284172" in r.stdout and "identical spec = True" in r.stdout
+
+
+def test_backend_flag_picks_the_engine_or_refuses_in_one_line():
+    args = ("query", "alarm", "Burglary", "--given", "JohnCalls=yes", "MaryCalls=yes", "--json")
+    answers = []
+    for engine in ("pgmpy", "pyro"):
+        done = run_cli("--backend", engine, *args)
+        assert done.returncode == 0, done.stderr
+        answers.append(json.loads(done.stdout))
+    assert answers[0]["probabilities"] == pytest.approx(answers[1]["probabilities"], abs=1e-9)
+    assert round(answers[1]["probabilities"]["yes"], 6) == 0.284172
+    done = run_cli("--backend", "forward_backward", *args)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "backends that can: 'pgmpy'" in lines[0], done.stderr

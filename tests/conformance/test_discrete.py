@@ -139,3 +139,23 @@ def test_sample_without_evidence_matches_the_prior(backend, request):
     names, joint = joint_table(spec)
     want = marginal(names, joint, ["either"], {})[spec["either"].index("yes")]
     assert abs((draws["either"] == "yes").mean() - want) < 0.02
+
+
+@pytest.mark.parametrize("method,prior", [("mle", "BDeu"), ("bayes", "BDeu"), ("bayes", "K2"),
+                                          ("bayes", "dirichlet")])
+def test_fit_by_counting_matches_the_counts(backend, method, prior, request):
+    spec, _, _ = _case("asia")
+    expect_support(request, spec, "fit", backend)
+    data = pgmkit.wrap(spec, backend="contraction").sample(500, seed=4)
+    fitted = pgmkit.wrap(spec, backend=backend).fit(data, method=method, prior=prior,
+                                                    pseudo_count=2.0)
+    var = spec["either"]                       # two parents: count by hand
+    first, second = (p.name for p in var.parents)
+    counts = pd.crosstab([data[first], data[second]], data["either"]).reindex(
+        index=pd.MultiIndex.from_product([spec[first].states, spec[second].states]),
+        columns=var.states, fill_value=0).to_numpy(float)
+    if method == "bayes":
+        counts = counts + {"BDeu": 2.0 / counts.size, "K2": 1.0, "dirichlet": 2.0}[prior]
+    rows = counts.sum(axis=1, keepdims=True)
+    want = np.where(rows > 0, counts / np.where(rows > 0, rows, 1), var.cpd.table.reshape(4, 2))
+    np.testing.assert_allclose(fitted.spec["either"].cpd.table.reshape(4, 2), want, atol=TOL)

@@ -42,8 +42,22 @@ def fit(model, codes: np.ndarray, columns: list[str], method: str, prior: str = 
                 cpd = est.estimate_cpd(v.name, prior_type=prior, **kwargs)
             else:
                 cpd = est.estimate_cpd(v.name)
-            cpds[v.name] = TableCPD(_spec_order(cpd, spec, v))
+            table = _spec_order(cpd, spec, v)
+            if method != "bayes":     # a parent row never seen keeps its previous values,
+                table = _keep_unseen(spec, v, codes, columns, table)  # as every engine does
+            cpds[v.name] = TableCPD(table)
     return cpds, {}
+
+
+def _keep_unseen(spec, var, codes, columns, table: np.ndarray) -> np.ndarray:
+    from pgmkit.backends.numpy.estimate import family_counts
+
+    empty = family_counts(spec, codes, columns, var.name).sum(axis=-1) == 0
+    if not empty.any():
+        return table
+    table = table.copy()
+    table[empty] = var.cpd.table[empty] if var.cpd is not None else 1.0 / var.card
+    return table
 
 
 def _spec_order(cpd, spec, var) -> np.ndarray:

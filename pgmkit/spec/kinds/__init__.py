@@ -32,10 +32,12 @@ Say the kind is ``implicit`` (a GAN generator: a deterministic network of the pa
    Python read it, validation reports its problems with file and line, save/load
    round-trips it, ``describe()`` names it, and ``has_neural`` sees it.
 
-3. Register one rule per backend that runs it (``pgmkit/backends/<engine>/rules.py``:
-   ``COMPILE["implicit"] = "pgmkit.backends.pyro.compile:implicit_site"``). Backends
-   that have no rule for it refuse it with ``UnsupportedError`` naming the ones that do,
-   and ``tests/conformance`` round-trips ``example`` and runs it where it is claimed.
+3. Register one rule per backend that runs it: in ``pgmkit/backends/<engine>/rules.py``
+   add ``"implicit": "pgmkit.backends.<engine>.compile:implicit_site"`` to the ``compile``
+   table of ``ENGINE`` and write that function. ``supports(spec, operation)`` is read
+   from that table, so backends without a rule refuse the kind with ``UnsupportedError``
+   naming the ones that have one, and ``tests/conformance`` round-trips ``example`` and
+   runs it wherever it is claimed. ``docs/architecture.md`` walks through it.
 """
 from __future__ import annotations
 
