@@ -142,6 +142,16 @@ def _set_threads(threads: int | None) -> None:
         sys.modules["torch"].set_num_threads(int(n))
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """pgmkit's own warnings (EM not converged, collapsed states) as one plain line."""
+    from pgmkit.errors import PgmkitWarning
+
+    if issubclass(category, PgmkitWarning):
+        print(f"pgmkit: warning: {message}", file=sys.stderr)
+    else:
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
 def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -150,7 +160,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _set_threads(args.threads)
     try:
-        return int(args.func(args) or 0)
+        with warnings.catch_warnings():         # restores showwarning for Python callers
+            warnings.showwarning = _show_warning
+            return int(args.func(args) or 0)
     except PgmkitError as exc:
         if args.debug:
             raise
