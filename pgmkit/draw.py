@@ -201,7 +201,7 @@ def plot_sequence(model, logs, path: str | os.PathLike, sequence_id=None, *,
 
     if how not in ("smooth", "filter"):
         raise UnsupportedError(f"how='{how}': expected 'smooth' or 'filter'")
-    logs = read_logs(logs)
+    logs = read_logs(logs, order)
     if sequence not in logs.columns:
         raise DataError(f"the logs have no column '{sequence}'"
                         f"{did_you_mean(sequence, [str(c) for c in logs.columns])}")

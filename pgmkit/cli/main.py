@@ -154,6 +154,16 @@ def _set_threads(threads: int | None) -> None:
         sys.modules["torch"].set_num_threads(int(n))
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """pgmkit's own warnings (EM not converged, collapsed states) as one plain line."""
+    from pgmkit.errors import PgmkitWarning
+
+    if issubclass(category, PgmkitWarning):
+        print(f"pgmkit: warning: {message}", file=sys.stderr)
+    else:
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
 def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -167,7 +177,9 @@ def main(argv: list[str] | None = None) -> int:
         from pgmkit.cli.flags import check_outputs
 
         check_outputs(args, directory=None)   # a bad -o fails now, not after the work
-        code = int(args.func(args) or 0)
+        with warnings.catch_warnings():         # restores showwarning for Python callers
+            warnings.showwarning = _show_warning
+            code = int(args.func(args) or 0)
         sys.stdout.flush()                    # a closed pipe shows here, not at exit
         return code
     except PgmkitError as exc:
