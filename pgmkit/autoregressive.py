@@ -14,6 +14,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from pgmkit.backends.forward_backward.kernel import single_threaded  # torch-free at import
 from pgmkit.base import Model
 from pgmkit.errors import DataError, SpecError, did_you_mean, format_choices
 from pgmkit.results import FitHistory
@@ -168,6 +169,7 @@ class AutoregressiveModel(Model):
         return xt, y
 
     # -- likelihood and training -----------------------------------------------------------
+    @single_threaded
     def log_likelihood(self, x, per_row: bool = False):
         """Exact ``log p(x | parents)`` in nats: the total, or one value per row.
 
@@ -198,6 +200,7 @@ class AutoregressiveModel(Model):
         n = self._rows(x if not isinstance(x, Mapping) else x[self.var.name]).shape[0]
         return -self.log_likelihood(x) / (n * self.var.domain.size * np.log(2.0))
 
+    @single_threaded
     def fit(self, data, epochs: int = 50, batch_size: int = 100, lr: float = 1e-3,
             seed: int = 0, progress: bool = True, validation=None, patience: int | None = None,
             checkpoint_dir: str | os.PathLike | None = None,
@@ -294,6 +297,7 @@ class AutoregressiveModel(Model):
             raise DataError(f"particles must be >= 1; received {particles}")
         return self._fill(rows, given or {}, seed, particles)
 
+    @single_threaded
     def _fill(self, rows: np.ndarray, given: Mapping, seed, particles: int) -> np.ndarray:
         import torch
 

@@ -125,7 +125,7 @@ def train(module: torch.nn.Module, n: int,
 
 def _epoch(module, n, batch_loss, optimizer, gen, config: TrainConfig) -> float:
     perm = torch.randperm(n, generator=gen)
-    total = 0.0
+    total = torch.zeros(())
     for start in range(0, n, config.batch_size):
         idx = perm[start:start + config.batch_size]
         optimizer.zero_grad()
@@ -134,7 +134,8 @@ def _epoch(module, n, batch_loss, optimizer, gen, config: TrainConfig) -> float:
         if config.clip is not None:
             torch.nn.utils.clip_grad_norm_(module.parameters(), config.clip)
         optimizer.step()
-        total += float(loss.detach()) * len(idx)
+        total += loss.detach() * len(idx)
+    total = float(total)
     if not math.isfinite(total):
         raise PgmkitError(f"training diverged ({config.desc}: the loss is {total}); lower lr or "
                           "check the data scale")
