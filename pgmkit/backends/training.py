@@ -70,13 +70,17 @@ def adam(module: torch.nn.Module, lr: float) -> torch.optim.Optimizer:
         return torch.optim.Adam(params, lr=lr)
 
 
-def train(module: torch.nn.Module, n: int,
-          batch_loss: Callable[[torch.Tensor, torch.Generator], torch.Tensor],
-          config: TrainConfig, valid_score: Callable[[], float] | None = None) -> TrainState:
+def train(module: torch.nn.Module, n: int, batch_loss: Callable, config: TrainConfig,
+          valid_score: Callable[[], float] | None = None,
+          batches: Callable[[torch.Generator], list] | None = None) -> TrainState:
     """Fit ``module`` in place; return the run's :class:`TrainState`.
 
-    ``valid_score()`` is the held-out mean log-likelihood per item (higher is better); the
-    module ends with the parameters of its best held-out epoch when one is given.
+    ``batch_loss(index, generator)`` returns the mean loss per item of a minibatch, or
+    ``(loss, weight)`` when items weigh differently in the epoch's mean (sequences, by
+    their events). ``batches(generator)`` lists an epoch's minibatches (default: a random
+    permutation of ``range(n)`` cut into ``batch_size`` pieces). ``valid_score()`` is the
+    held-out mean log-likelihood per item (higher is better); the module ends with the
+    parameters of its best held-out epoch when one is given.
     """
     from tqdm.auto import tqdm
 
@@ -94,7 +98,7 @@ def train(module: torch.nn.Module, n: int,
                unit="epoch", leave=False)
     for epoch in bar:
         module.train()
-        state.train.append(_epoch(module, n, batch_loss, optimizer, gen, config))
+        state.train.append(_epoch(module, n, batch_loss, optimizer, gen, config, batches))
         postfix = {"loglik": f"{state.train[-1]:.4f}"}
         if valid_score is not None:
             module.eval()
@@ -123,23 +127,28 @@ def train(module: torch.nn.Module, n: int,
     return state
 
 
-def _epoch(module, n, batch_loss, optimizer, gen, config: TrainConfig) -> float:
-    perm = torch.randperm(n, generator=gen)
-    total = torch.zeros(())
-    for start in range(0, n, config.batch_size):
-        idx = perm[start:start + config.batch_size]
+def _epoch(module, n, batch_loss, optimizer, gen, config: TrainConfig, batches) -> float:
+    if batches is None:
+        perm = torch.randperm(n, generator=gen)
+        pieces = [perm[i:i + config.batch_size] for i in range(0, n, config.batch_size)]
+    else:
+        pieces = batches(gen)
+    total, weight = torch.zeros(()), 0.0
+    for idx in pieces:
         optimizer.zero_grad()
         loss = batch_loss(idx, gen)
+        loss, w = loss if isinstance(loss, tuple) else (loss, len(idx))
         loss.backward()
         if config.clip is not None:
             torch.nn.utils.clip_grad_norm_(module.parameters(), config.clip)
         optimizer.step()
-        total += loss.detach() * len(idx)
+        total += loss.detach() * w
+        weight += w
     total = float(total)
     if not math.isfinite(total):
         raise PgmkitError(f"training diverged ({config.desc}: the loss is {total}); lower lr or "
                           "check the data scale")
-    return -total / n
+    return -total / max(weight, 1.0)
 
 
 def _save(path: Path, module, optimizer, gen, state: TrainState) -> None:
