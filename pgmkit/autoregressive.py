@@ -32,7 +32,7 @@ class AutoregressiveModel(Model):
     spec : ModelSpec
         A validated spec with one ``autoregressive`` variable and only its parents besides.
     backend : str, optional
-        Only ``"torch"``.
+        Only ``"autoregressive"`` (pgmkit's torch engine for exact-likelihood models).
     weights : dict, optional
         A state dict of the network (as written by :meth:`save`).
 
@@ -46,8 +46,7 @@ class AutoregressiveModel(Model):
     1.0
     """
 
-    default_backend = "torch"
-    backends = ("torch",)
+    operation = "fit_exact"
 
     def __init__(self, spec: ModelSpec, backend: str | None = None,
                  weights: Mapping[str, Any] | None = None):
@@ -193,7 +192,9 @@ class AutoregressiveModel(Model):
         values = np.concatenate(parts)
         if not per_row:
             return float(values.sum())
-        return pd.Series(values, name="log_likelihood")
+        from pgmkit.data.columns import LOG_LIKELIHOOD
+
+        return pd.Series(values, name=LOG_LIKELIHOOD)
 
     def bits_per_dim(self, x) -> float:
         """Mean negative log-likelihood in bits per dimension (``-log2 p(x) / D``)."""
@@ -332,6 +333,13 @@ class AutoregressiveModel(Model):
         return out.reshape((n,) + tuple(self.var.domain.shape))
 
     # -- size and persistence -----------------------------------------------------------
+    def copy(self) -> "AutoregressiveModel":
+        """A model with the same spec and weights; fitting it leaves this one untouched."""
+        out = type(self)(self.spec, backend=self.backend if self._explicit else None,
+                         weights=self._weights)
+        out.history = self.history
+        return out
+
     def num_parameters(self) -> int:
         """Weights that reach the output (masked-out connections are not counted)."""
         return int(self.network.num_parameters())

@@ -20,7 +20,7 @@ from pgmkit.base import Model
 from pgmkit.errors import DataError, SpecError, UnsupportedError
 from pgmkit.results import FitHistory
 from pgmkit.spec.model import ModelSpec
-from pgmkit.temporal.dynamic import _frame, samples_frame
+from pgmkit.temporal.queries import _frame, per_row_series, samples_frame
 
 SPEC_FILE, WEIGHTS_FILE = "model.yaml", "weights.pt"
 
@@ -38,8 +38,7 @@ class NeuralTemporalModel(Model):
     True
     """
 
-    default_backend = "torch"
-    backends = ("torch",)
+    operation = "fit_neural_sequences"
 
     def __init__(self, spec: ModelSpec, backend: str | None = None,
                  weights: Mapping[str, Any] | None = None):
@@ -173,9 +172,7 @@ class NeuralTemporalModel(Model):
         r = self._run(logs, sequence, order)
         if not per_row:
             return float(r["log_c"].double().sum())
-        frame = _frame(r["logs"], r["batch"], {"log_likelihood": r["log_c"].double().numpy()},
-                       sequence, order, None)
-        return frame["log_likelihood"]
+        return per_row_series(r["log_c"].double().numpy(), r["batch"].rows, r["logs"].index)
 
     def predict_next(self, logs, sequence: str = "sequence", order: str = "step"):
         """Per event, each modeled variable's distribution given the events before it (and
@@ -255,6 +252,13 @@ class NeuralTemporalModel(Model):
         return samples_frame(self.spec, values, sequence, order)
 
     # -- size and persistence -----------------------------------------------------------
+    def copy(self) -> "NeuralTemporalModel":
+        """A model with the same spec and weights; fitting it leaves this one untouched."""
+        out = type(self)(self.spec, backend=self.backend if self._explicit else None,
+                         weights=self._weights)
+        out.history = self.history
+        return out
+
     def num_parameters(self) -> int:
         """Learnable numbers: network weights and table logits."""
         return self.network.num_parameters()

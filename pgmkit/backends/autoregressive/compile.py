@@ -37,6 +37,26 @@ def autoregressive_variable(spec: ModelSpec):
     return var
 
 
+def network_rule(cpd, var):
+    """The autoregressive kind: a builder of the network its ``network`` names."""
+    def build(ranks, k_in, n_params, cond, shape):
+        args = (ranks, k_in, n_params, cond)
+        if cpd.network == "fvsbn":
+            return FVSBN(*args)
+        if cpd.network == "nade":
+            return NADE(*args, cpd.hidden[0], cpd.activation)
+        if cpd.network == "made":
+            return MADE(*args, cpd.hidden, cpd.activation)
+        return PixelCNN(shape, k_in, n_params, cond, cpd.hidden, cpd.kernel, cpd.activation)
+
+    return build
+
+
+def parent_rule(cpd, var):
+    """A parent's own CPD (a prior over ``y``) is not modeled: ``y`` is conditioned on."""
+    return None
+
+
 class Autoregressive(nn.Module):
     """``p(x | parents)`` for one variable of ``spec``, exact and normalized."""
 
@@ -53,15 +73,13 @@ class Autoregressive(nn.Module):
         self.cond_size = sum(p.card if p.is_discrete else p.domain.size for p in self.parents)
         self.orders = [np.asarray(o) for o in cpd.orderings(self.D)]
         ranks = [np.argsort(o) for o in self.orders]
-        args = (self.k_in, self.P, self.cond_size)
-        if cpd.network == "fvsbn":
-            self.net = FVSBN(ranks, *args)
-        elif cpd.network == "nade":
-            self.net = NADE(ranks, *args, cpd.hidden[0], cpd.activation)
-        elif cpd.network == "made":
-            self.net = MADE(ranks, *args, cpd.hidden, cpd.activation)
-        else:
-            self.net = PixelCNN(self.shape, *args, cpd.hidden, cpd.kernel, cpd.activation)
+        from pgmkit.backends.autoregressive.rules import ENGINE
+
+        for p in self.parents:
+            if p.cpd is not None:
+                ENGINE.rule(p.cpd, p)(p.cpd, p)       # refuses a kind it has no rule for
+        build = ENGINE.rule(cpd, var)(cpd, var)
+        self.net = build(ranks, self.k_in, self.P, self.cond_size, self.shape)
 
     @property
     def num_orders(self) -> int:
