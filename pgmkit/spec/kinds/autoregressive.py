@@ -95,8 +95,7 @@ def parse(var, body: Mapping, parents, col: Collector, line=None) -> Autoregress
     if isinstance(order, str) and order == "natural":
         order = None
     else:
-        order = whole_numbers(order, "autoregressive 'order' must be 'natural' or a list of "
-                              "dimension indices", col, vname, line_of(body, "order"))
+        order = _indices(order, col, vname, line_of(body, "order"))
     ints = {}
     for key, default in (("orders", 1), ("kernel", 5), ("categories", None)):
         raw = body.get(key, default)
@@ -110,6 +109,27 @@ def parse(var, body: Mapping, parents, col: Collector, line=None) -> Autoregress
                              hidden=tuple(hidden), order=order, orders=ints["orders"] or 1,
                              categories=ints["categories"], kernel=ints["kernel"] or 5,
                              activation=str(body.get("activation", "relu")))
+
+
+def _indices(raw, col: Collector, vname: str, line) -> tuple[int, ...] | None:
+    """Dimension indices (whole numbers from 0), as an ordering lists them."""
+    from pgmkit.spec.reading import written_as_text
+
+    def index(i) -> int | None:
+        if isinstance(i, (bool, float)) or written_as_text(i) or i is None:
+            return None
+        try:
+            value = int(str(i))
+        except ValueError:
+            return None
+        return value if value >= 0 else None
+
+    out = [index(i) for i in raw] if isinstance(raw, (list, tuple)) else [None]
+    if None in out:
+        col.add("autoregressive 'order' must be 'natural' or a list of dimension indices "
+                f"(0, 1, ...); received {raw!r}", vname, line)
+        return None
+    return tuple(out)
 
 
 def check(cpd: AutoregressiveCPD, var, parents, add, key: str, label: str = "") -> None:
