@@ -25,6 +25,8 @@ PREFERENCE: dict[str, tuple[str, ...]] = {
     "log_likelihood": ("contraction", "pgmpy", "pyro"),
     "query_batch": ("contraction", "pgmpy", "pyro"),
     "fit": ("contraction", "pgmpy"),
+    "fit_exact": ("autoregressive",),
+    "fit_neural_sequences": ("neural_temporal",),
 }
 
 #: The model classes, in the order tried: a spec gets the first class whose defining
@@ -33,6 +35,8 @@ PREFERENCE: dict[str, tuple[str, ...]] = {
 #: still to train) is a DeepModel by default: BayesNet is tried on the table engines.
 CLASSES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("smooth", "pgmkit.temporal.dynamic:DynamicBayesNet", ("forward_backward",)),
+    ("fit_neural_sequences", "pgmkit.temporal.neural:NeuralTemporalModel", ("neural_temporal",)),
+    ("fit_exact", "pgmkit.autoregressive:AutoregressiveModel", ("autoregressive",)),
     ("query", "pgmkit.bayesnet:BayesNet", ("pgmpy", "contraction")),
     ("fit_mixture", "pgmkit.mixture:MixtureModel", ("forward_backward",)),
     ("fit_svi", "pgmkit.deep:DeepModel", ("pyro",)),
@@ -109,8 +113,12 @@ def load(path: str | os.PathLike, backend: str | None = None, fmt: str | None = 
             from pgmkit.temporal.groups import GroupedDynamicBayesNet
 
             return GroupedDynamicBayesNet.load(path)
-        from pgmkit.deep import DeepModel
+        from pgmkit.deep import SPEC_FILE, DeepModel
 
+        if (path / SPEC_FILE).is_file():      # the class the saved spec calls for
+            cls = facade_for(read_spec(path / SPEC_FILE))
+            if hasattr(cls, "load_dir"):
+                return cls.load_dir(path)
         return DeepModel.load_dir(path)
     return wrap(read_spec(path, fmt), backend)
 

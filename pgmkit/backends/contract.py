@@ -43,6 +43,10 @@ OPERATIONS: dict[str, str] = {
     "fit_mixture": "static discrete-latent mixture: EM, posterior, log_likelihood, sample",
     "fit_svi": "stochastic variational inference; elbo, iwae, sample, encode",
     "export": "the engine's own model object for the spec (to_pgmpy / to_pomegranate / to_pyro)",
+    "fit_exact": "autoregressive models: exact log-likelihood, maximum-likelihood fit, sample, "
+                 "complete",
+    "fit_neural_sequences": "temporal models with network CPDs: exact likelihood training, "
+                            "filter/smooth/viterbi/predict_next on long-format logs",
 }
 
 
@@ -61,6 +65,7 @@ REQUIREMENTS: dict[str, tuple[Callable, str]] = {
                          "every latent variable discrete"),
     "real_leaves": (_real_leaves, "real variables observed, without children or lags"),
     "latent": (lambda s: bool(s.latent_names), "at least one latent variable"),
+    "autoregressive": (lambda s: "autoregressive" in s.kinds(), "an autoregressive variable"),
 }
 
 
@@ -152,6 +157,8 @@ ENGINE_MODULES = (
     "pgmkit.backends.forward_backward.rules",
     "pgmkit.backends.pyro.rules",
     "pgmkit.backends.numpy.rules",
+    "pgmkit.backends.autoregressive.rules",
+    "pgmkit.backends.neural_temporal.rules",
 )
 
 _ENGINES: dict[str, Engine] = {}

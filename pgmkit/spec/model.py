@@ -214,7 +214,10 @@ class ModelSpec:
         """Variables that still need a CPD (or, in a temporal spec, an initial CPD)."""
         out = []
         for v in self.variables:
-            if v.cpd is None or (self.temporal and v.lagged_parents and v.initial is None):
+            # a neural or recurrent CPD reads absent lagged inputs as zero in the first slice
+            needs_initial = getattr(v.cpd, "kind", "") not in ("neural", "recurrent")
+            if v.cpd is None or (self.temporal and v.lagged_parents and v.initial is None
+                                 and needs_initial):
                 out.append(v.name)
         return tuple(out)
 

@@ -75,10 +75,13 @@ def test_csv_path_is_accepted(bkt, tmp_path):
 
 
 def test_unsupported_specs_are_refused_precisely():
-    with pytest.raises(pgmkit.UnsupportedError, match="variable 'x' has a CPD of kind 'neural'.* runs on 'pyro'"):
-        pgmkit.model({"name": "n", "temporal": True, "variables": {
-            "h": {"states": ["a", "b"], "latent": True, "parents": ["h[t-1]"]},
-            "x": {"real": [2], "parents": ["h"], "cpd": {"neural": {"family": "normal"}}}}})
+    neural = {"name": "n", "temporal": True, "variables": {
+        "h": {"states": ["a", "b"], "latent": True, "parents": ["h[t-1]"]},
+        "x": {"real": [2], "parents": ["h"], "cpd": {"neural": {"family": "normal"}}}}}
+    # no dead end: neural temporal specs run on the neural temporal engine
+    assert type(pgmkit.model(neural)).__name__ == "NeuralTemporalModel"
+    with pytest.raises(pgmkit.UnsupportedError, match="kind 'neural'.*neural_temporal"):
+        pgmkit.DynamicBayesNet(pgmkit.model(neural).spec)
     with pytest.raises(pgmkit.UnsupportedError, match="method='em'"):
         pgmkit.example("hmm").fit(pgmkit.example("hmm").sample_sequences(1, 2), method="mle")
 

@@ -78,8 +78,9 @@ def layout_of(spec: ModelSpec) -> Layout:
                 cpd_role(c, v)
         if not v.is_discrete and (v.latent or v.name in depended_on or v.lagged_parents):
             raise UnsupportedError(
-                f"backend 'forward_backward' needs real variables to be observed leaves without lags; "
-                f"'{v.name}' is {'latent' if v.latent else 'a parent or lagged'}: use 'pyro'")
+                f"backend 'forward_backward' needs real variables to be observed leaves without "
+                f"lags; '{v.name}' is {'latent' if v.latent else 'a parent or lagged'}: give it a 'neural' "
+                f"CPD to run the model on backend 'torch' (NeuralTemporalModel)")
     state = tuple(v.name for v in spec.variables if v.is_discrete and
                   (v.latent or v.name in depended_on or v.lagged_parents))
     cards = tuple(spec[n].card for n in state)

@@ -51,6 +51,8 @@ _MODULES = (
     "pgmkit.spec.kinds.normal",
     "pgmkit.spec.kinds.linear_gaussian",
     "pgmkit.spec.kinds.neural",
+    "pgmkit.spec.kinds.autoregressive",
+    "pgmkit.spec.kinds.recurrent",
 )
 
 #: The registry: kind name -> :class:`CPDKind`.
