@@ -63,3 +63,14 @@ def test_unscaled_data_under_a_gaussian_decoder_warns():
     with warnings.catch_warnings():
         warnings.simplefilter("error", ScaleWarning)
         pgmkit.model(spec).fit(rng.normal(size=(100, 3)), epochs=1, progress=False)
+
+
+def test_a_headerless_csv_is_one_clear_error(tmp_path):
+    from pgmkit.data.tables import read_csv
+
+    path = tmp_path / "x.csv"
+    np.savetxt(path, np.random.default_rng(0).normal(size=(5, 3)), delimiter=",")
+    with pytest.raises(pgmkit.DataError, match=r"first row .* is numbers, not column names.*x\[0\]"):
+        read_csv(path)
+    pd.DataFrame({"x[0]": [1.0], "x[1]": [2.0]}).to_csv(path, index=False)
+    assert list(read_csv(path).columns) == ["x[0]", "x[1]"]
