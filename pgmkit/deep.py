@@ -118,6 +118,9 @@ class DeepModel(Model):
 
         program = self._build(seed)
         tensors, n = self._tensors(data)
+        from pgmkit.classify import warn_unscaled
+
+        warn_unscaled(self.spec, tensors)
         valid = self._tensors(validation) if validation is not None else None
         if patience is not None and valid is None:
             raise DataError("early stopping (patience) needs validation data")
@@ -218,6 +221,21 @@ class DeepModel(Model):
         with _seeded(seed if seed is not None else 0):
             values = run_model(self.program, tensors, n, mean)
         return {k: self._decode(k, v) for k, v in values.items() if k not in fixed}
+
+    def predict_proba(self, data, target: str | None = None, keep=None):
+        """``P(target = state | row)`` for a discrete variable absent from ``data``, exactly
+        (by enumeration): one ``P(target=state)`` column per state (see
+        :func:`pgmkit.classify.predict_proba`; a neural categorical child is a classifier)."""
+        from pgmkit.classify import predict_proba
+
+        return predict_proba(self, data, target, keep)
+
+    def predict(self, data, target: str | None = None, keep=None):
+        """The most probable state of ``target`` per row, its ``probability`` and the
+        ``P(target=state)`` columns (see :func:`pgmkit.classify.predict`)."""
+        from pgmkit.classify import predict
+
+        return predict(self, data, target, keep)
 
     def encode(self, x, variable: str | None = None, backend: str | None = None
                ) -> np.ndarray:

@@ -99,3 +99,7 @@ class ConvergenceWarning(PgmkitWarning):
 
 class CollapseWarning(PgmkitWarning):
     """A fitted latent variable lost a state: never used, or a copy of another state."""
+
+
+class ScaleWarning(PgmkitWarning):
+    """Real data far from unit scale given to a Gaussian neural decoder."""

@@ -175,7 +175,7 @@ def from_networkx(graph, states: Mapping[str, Sequence[str]] | None = None, data
 
 
 def _states_of(column, node) -> list[str]:
-    from pgmkit.data.tables import state_text
+    from pgmkit.data.states import state_text
 
     values = column.dropna().unique()
     text = sorted({state_text(v) for v in values})

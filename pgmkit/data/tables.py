@@ -125,8 +125,27 @@ def read_csv(path, text: bool = False) -> pd.DataFrame:
     path = checked_file(Path(path), "data file (CSV)", DataError, MAX_DATA_BYTES)
     options = {"dtype": str, "keep_default_na": False, "na_values": [""]} if text else {}
     try:
-        return pd.read_csv(path, **options)
+        frame = pd.read_csv(path, **options)
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: the file is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
         raise DataError(f"{path}: cannot read as CSV: {str(exc).splitlines()[0]}") from None
+    _check_header(frame, path)
+    return frame
+
+
+def _check_header(frame: pd.DataFrame, path) -> None:
+    """A CSV without a header row has its first row of numbers read as column names."""
+    names = [str(c) for c in frame.columns]
+    numeric = 0
+    for name in names:
+        try:
+            float(name.split(".")[0] if name.count(".") > 1 else name)   # pandas dedups '1.1'
+            numeric += 1
+        except ValueError:
+            pass
+    if names and numeric == len(names):
+        shown = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
+        raise DataError(f"{path}: the first row ({shown}) is numbers, not column names: the "
+                        "CSV needs a header row naming the variables (a real vector x of "
+                        "size d as x[0], ..., x[d-1])")

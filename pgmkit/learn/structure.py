@@ -138,7 +138,8 @@ def _score(est, score: str, frame: pd.DataFrame, ess: float):
 def _discrete_frame(data, states: Mapping[str, Sequence[str]] | None
                     ) -> tuple[pd.DataFrame, dict[str, list[str]]]:
     """The data as text categories, and each column's states; DataError for bad input."""
-    from pgmkit.data.tables import check_frame, state_text
+    from pgmkit.data.states import state_text
+    from pgmkit.data.tables import check_frame
 
     check_frame(data)
     if data.shape[1] < 2:

@@ -92,3 +92,27 @@ def test_labelled_cpd_and_dict_of_results():
     assert "<table" in bn.query("Burglary")._repr_html_()
     html = bn._repr_html_()
     assert "<svg" in html and "Burglary" in html
+
+
+def test_soft_evidence_is_a_likelihood_on_the_states():
+    bn = pgmkit.example("alarm")
+    lik = {"yes": 0.8, "no": 0.3}
+    got = bn.query(["Burglary"], {"MaryCalls": "yes"}, soft_evidence={"JohnCalls": lik})
+    # by hand: sum_j P(B, M=yes, J=j) * lik(j), normalised
+    names, joint = brute_joint(bn.spec)
+    axes = {n: i for i, n in enumerate(names)}
+    m = joint.take(bn.spec["MaryCalls"].index("yes"), axis=axes["MaryCalls"])
+    rest = [n for n in names if n != "MaryCalls"]
+    w = np.array([lik[s] for s in bn.spec["JohnCalls"].states])
+    shape = [1] * m.ndim
+    shape[rest.index("JohnCalls")] = -1
+    weighted = (m * w.reshape(shape)).sum(axis=tuple(i for i, n in enumerate(rest)
+                                                     if n != "Burglary"))
+    np.testing.assert_allclose(got.values, weighted / weighted.sum(), atol=1e-12)
+    hard = bn.query("Burglary", {"JohnCalls": "yes"})
+    as_soft = bn.query("Burglary", soft_evidence={"JohnCalls": [0.0, 1.0]})
+    np.testing.assert_allclose(as_soft.values, hard.values, atol=1e-12)
+    with pytest.raises(pgmkit.EvidenceError, match="'maybe'"):
+        bn.query("Burglary", soft_evidence={"JohnCalls": {"maybe": 1.0}})
+    with pytest.raises(pgmkit.EvidenceError, match="one non-negative likelihood per state"):
+        bn.query("Burglary", soft_evidence={"JohnCalls": [1.0]})
