@@ -111,9 +111,11 @@ def _fit_and_save(model, data_ref: str, args, validation_ref: str | None = None)
                        resume=getattr(args, "resume", False))
     out = fitted.save(args.output)
     h = fitted.history
+    exact = "valid_log_likelihood" in h.extra      # an exact-likelihood fit, not SVI
+    valid_key = "valid_log_likelihood" if exact else "valid_elbo"
     summary = {"model": fitted.spec.name, "output": str(out), "epochs": h.extra["epochs"],
                "train_elbo": h.log_likelihood[-1] if h.log_likelihood else None,
-               "valid_elbo": h.extra["valid_elbo"][-1] if h.extra["valid_elbo"] else None,
+               "valid_elbo": h.extra[valid_key][-1] if h.extra[valid_key] else None,
                "stopped_early": h.converged}
     if args.png:
         from pgmkit.plots import elbo_curve
@@ -122,7 +124,8 @@ def _fit_and_save(model, data_ref: str, args, validation_ref: str | None = None)
     if args.json:
         emit(summary, args)
     else:
-        line = f"trained '{summary['model']}' for {summary['epochs']} epochs: ELBO per row "
+        what = "log-likelihood" if exact else "ELBO"
+        line = f"trained '{summary['model']}' for {summary['epochs']} epochs: {what} per row "
         line += f"{summary['train_elbo']:.3f}" if summary["train_elbo"] is not None else "n/a"
         if summary["valid_elbo"] is not None:
             line += f" (held-out {summary['valid_elbo']:.3f})"
@@ -134,7 +137,9 @@ def train(args) -> int:
     from pgmkit.cli.flags import refuse_train_flags
 
     refuse_train_flags(args)
-    model = _require_deep(load_model(args.model, "pyro"))
+    model = load_model(args.model)
+    if model.operation != "fit_exact":        # autoregressive models train by exact likelihood
+        model = _require_deep(load_model(args.model, "pyro"))
     return _fit_and_save(model, args.data, args, args.validation)
 
 
@@ -146,7 +151,8 @@ def fit(model, args) -> int:
 def sample(model, args) -> int:
     """``pgmkit sample MODEL -n N [--given y=3] [--mean] [--png grid.png] [-o out.npz]``."""
     given = parse_given(getattr(args, "given", None))
-    draws = model.sample(args.n, given=given or None, seed=args.seed, mean=args.mean)
+    extra = {"mean": True} if args.mean else {}     # only deep models report means
+    draws = model.sample(args.n, given=given or None, seed=args.seed, **extra)
     wrote = []
     if args.png:
         from pgmkit.plots import sample_grid
@@ -155,7 +161,8 @@ def sample(model, args) -> int:
                 and not model.spec[k].latent]
         if not real:
             raise DataError("--png draws images of a real observed variable; this model has none")
-        wrote.append(str(sample_grid(draws[real[0]], args.png)))
+        images = draws[real[0]]
+        wrote.append(str(sample_grid(images.reshape(len(images), -1), args.png)))
     if args.output:
         from pgmkit.io.safe import atomic_write
 

@@ -24,12 +24,14 @@ FIT = {
     "DynamicBayesNet": {"sequence", "order", "groupby", "max_iter", "restarts"},
     "MixtureModel": {"max_iter", "restarts"},
     "DeepModel": {"epochs", "batch_size", "lr", "png"},
+    "AutoregressiveModel": {"epochs", "batch_size", "lr", "png"},
 }
 SAMPLE = {
     "BayesNet": {"given", "method"},
     "DynamicBayesNet": {"length"},
     "MixtureModel": set(),
     "DeepModel": {"given", "png", "mean"},
+    "AutoregressiveModel": {"given", "png"},
 }
 #: For discrete fits, the flags each method uses.
 BAYESNET_METHODS = {

@@ -21,6 +21,7 @@ KIND_MODULES = {
     "DynamicBayesNet": "pgmkit.cli.temporal",
     "MixtureModel": "pgmkit.cli.temporal",
     "DeepModel": "pgmkit.cli.deep",
+    "AutoregressiveModel": "pgmkit.cli.deep",
 }
 DEMO_PARTS = ("discrete", "temporal", "deep")
 

@@ -240,3 +240,17 @@ def test_bad_data_is_a_data_error():
         c.log_likelihood(np.zeros((1, 4)))
     with pytest.raises(DataError, match="'q' is not a state"):
         c.log_likelihood({"x": np.zeros((1, 4)), "y": ["q"]})
+
+
+def test_cli_trains_and_samples_an_autoregressive_model(tmp_path):
+    from tests.conftest import run_cli
+
+    out = run_cli("train", "fvsbn", "--data", "digits", "--epochs", "1", "-o", tmp_path / "run",
+                  "--no-progress")
+    assert out.returncode == 0, out.stderr
+    assert "log-likelihood per row" in out.stdout
+    again = pgmkit.load(tmp_path / "run")
+    assert type(again).__name__ == "AutoregressiveModel"
+    out = run_cli("sample", tmp_path / "run", "-n", "4", "--png", tmp_path / "grid.png")
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "grid.png").stat().st_size > 0
