@@ -144,8 +144,6 @@ def _run_scaled(net, codes: np.ndarray, columns: list[int], groups, chunk_size, 
     Few evidence columns: a lookup in their joint table (see ``lookup``); otherwise
     per-row contractions, one plan per pattern or one merged plan.
     """
-    from tqdm.auto import tqdm
-
     for g in groups:                   # the answer itself must fit before anything runs
         entries = float(np.prod([net.cards[v] for v in g], dtype=float))
         check_cost(net, g, entries, entries, max_cost)
@@ -174,8 +172,12 @@ def _run_scaled(net, codes: np.ndarray, columns: list[int], groups, chunk_size, 
                                                                                    MERGE_FLOPS))
     log.debug("%d rows in %d evidence pattern(s)", n, len(row_groups))
     col_of = {c: j for j, c in enumerate(columns)}
-    for rg, plan in tqdm(_planned(net, codes, columns, row_groups, groups, max_cost),
-                         disable=not progress, desc="patterns", leave=False):
+    planned = _planned(net, codes, columns, row_groups, groups, max_cost)
+    if progress:                       # tqdm (and asyncio under it) only when asked for
+        from tqdm.auto import tqdm
+
+        planned = tqdm(planned, desc="patterns", leave=False)
+    for rg, plan in planned:
         size = min(plan.rows_per_chunk, chunk_size or plan.rows_per_chunk)
         for part in chunks(len(rg.rows), size):
             rows = rg.rows[part]
