@@ -50,6 +50,7 @@ class Clique:
     up: np.ndarray | None = None         # constant message to the parent (no evidence below)
     belief: np.ndarray | None = None     # constant collect-phase belief (no evidence below)
     base: np.ndarray | None = None       # table times the constant messages from below
+    gathered: tuple[tuple[int, int], ...] = ()   # (evidence column, stride) sliced from base
 
     @property
     def size(self) -> int:
@@ -234,6 +235,8 @@ def build_tree(net: CompiledNet, evidence, targets, *, fold: bool = True,
         for k in cl.children:
             if not cliques[k].has_evidence:
                 cl.base = cl.base * cliques[k].up
+    if fold:
+        _gather(cliques, order, set(targets), net.cards)
     plan = TreePlan(cliques, order, tuple(r for r in roots if r in active), hosts,
                     frozenset(needed), net.cards, 0.0, 0.0)
     plan.flops_per_row, plan.elements_per_row = _cost(plan)
@@ -346,6 +349,40 @@ def _sum_out(cliques, order, keep: set[int], cards) -> None:
                                  {cl.variables[i] for i in drop})
 
 
+def _gather(cliques, order, targets: set[int], cards) -> None:
+    """Slice, rather than multiply, the evidence no other active clique shares.
+
+    Such a column's axis is extended by one slot holding the sum over its states, moved
+    last and flattened with the others: a row's slice of the table is one gather (its
+    observed state, or the sum where the cell is missing), and the column never
+    appears as an axis of the per-row arrays.
+    """
+    count: dict[int, int] = {}
+    for c in order:
+        for u in cliques[c].variables:
+            count[u] = count.get(u, 0) + 1
+    for c in order:
+        cl = cliques[c]
+        if not cl.has_evidence:
+            continue
+        cut = [e for e in cl.evidence if count[e] == 1 and e not in targets]
+        if not cut:
+            continue
+        axes = [cl.variables.index(e) for e in cut]
+        table = cl.base
+        for a in axes:
+            table = np.concatenate([table, table.sum(axis=a, keepdims=True)], axis=a)
+        rest = [i for i in range(len(cl.variables)) if i not in axes]
+        table = table.transpose(rest + axes)
+        ext = [cards[e] + 1 for e in cut]
+        strides = [math.prod(ext[i + 1:]) for i in range(len(ext))]
+        cl.base = np.ascontiguousarray(table.reshape(table.shape[:len(rest)] + (-1,)))
+        cl.table = cl.base[..., 0]       # only its shape is read from here on
+        cl.gathered = tuple(zip(cut, strides))
+        cl.evidence = tuple(e for e in cl.evidence if e not in cut)
+        cl.variables = tuple(cl.variables[i] for i in rest)
+
+
 def _constant_collect(cliques, c: int, cards) -> None:
     """Collect belief and upward message of a clique with no evidence below it."""
     cl = cliques[c]
@@ -364,7 +401,7 @@ def _cost(plan: TreePlan) -> tuple[float, float]:
         cl = plan.cliques[c]
         if not cl.has_evidence and c not in plan.needed:
             continue
-        factors = 2 + len(cl.evidence) + len(cl.children)
+        factors = 2 + len(cl.evidence) + len(cl.children) + bool(cl.gathered)
         flops += cl.size * factors * (2 if c in plan.needed else 1)
         elements += cl.size
     return flops, elements

@@ -49,15 +49,18 @@ def _rescale(values: np.ndarray, log_scale: np.ndarray) -> np.ndarray:
     return values
 
 
-def _product(base: np.ndarray, factors: list, log_ev: np.ndarray) -> np.ndarray:
-    """``base`` (no row axis) times per-row ``factors`` (row axis last, broadcastable).
+def _product(base: np.ndarray, factors: list, log_ev: np.ndarray, out=None) -> np.ndarray:
+    """``base`` (no row axis) times per-row ``factors`` (row axis last, broadcastable);
+    ``out``, when given, is the per-row slice of ``base`` to start from instead.
 
     Factors whose joint scope is much smaller than the clique are multiplied together
     first, so the full-size product is formed as few times as possible.
     """
-    size = base.size
+    if out is not None and not factors:
+        return out
+    size = base.size if out is None else out[..., 0].size
     factors = sorted(factors, key=lambda f: f.size)
-    small, out, count, merged = None, None, 0, 0
+    small, count, merged = None, 0, 0
     for f in factors:
         if small is not None and math.prod(np.broadcast_shapes(small.shape, f.shape)[:-1]) * 4 \
                 <= size:
@@ -87,7 +90,12 @@ def collect(plan: TreePlan, codes: dict[int, np.ndarray], m: int):
         factors = [likelihood(plan.cards[e], codes[e]).reshape(plan.axes(c, (e,)) + (m,))
                    for e in cl.evidence]
         factors += [ups[k] for k in cl.children if k in ups]
-        out = _product(cl.base, factors, log_ev)
+        first = None
+        if cl.gathered:                      # the row's slice of the table: one gather
+            idx = sum(np.where(codes[e] < 0, plan.cards[e], codes[e]) * stride
+                      for e, stride in cl.gathered)
+            first = np.take(cl.base, idx, axis=-1)
+        out = _product(cl.base, factors, log_ev, first)
         if cl.parent >= 0:
             parent = plan.cliques[cl.parent]
             drop = tuple(i for i, u in enumerate(cl.variables) if u not in parent.variables)
