@@ -33,7 +33,7 @@ def test_wide_tables_every_marginal_matches_brute_force(seed):
         assert out["log_evidence"].iloc[i] == pytest.approx(np.log(p_e), abs=EXACT * 10)
         marg, axes = post
         for name in spec.names:
-            cols = [f"{name}={s}" for s in spec[name].states]
+            cols = [f"P({name}={s})" for s in spec[name].states]
             got = out.loc[out.index[i], cols].to_numpy(dtype=float)
             if name in row:
                 want = np.eye(spec[name].card)[spec[name].states.index(row[name])]
@@ -81,7 +81,7 @@ def test_evidence_of_probability_1e_minus_680_is_not_impossible():
     assert want < np.log(1e-300)                   # far below float64's range
     assert not out["impossible"].iloc[0]
     assert out["log_evidence"].iloc[0] == pytest.approx(want, rel=1e-12)
-    np.testing.assert_allclose(out[["C=a", "C=b", "C=c"]].to_numpy()[0],
+    np.testing.assert_allclose(out[["P(C=a)", "P(C=b)", "P(C=c)"]].to_numpy()[0],
                                np.exp(np.array(logs) - want), atol=1e-12)
     assert bn.log_likelihood(row) == pytest.approx(want, rel=1e-12)
 
