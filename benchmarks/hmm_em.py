@@ -5,7 +5,9 @@ and K=32 hidden states; then a factorial HMM (two 4-state chains, 16 product sta
 whose EM keeps the two chains' transitions separate, against a free 16-state DenseHMM
 doing the same amount of forward-backward work. Prints the median of ``--repeats``
 runs and the ratios. pgmkit's timing includes turning the long-format log into packed
-tensors. Run: ``.venv/bin/python benchmarks/hmm_em.py [--repeats 3] [--quick]``.
+tensors. The contenders take turns, one run each per round, so a busy spell on a shared
+machine slows all of them alike. Run: ``.venv/bin/python benchmarks/hmm_em.py
+[--repeats 5] [--quick]``.
 """
 from __future__ import annotations
 
@@ -49,6 +51,22 @@ def timed(fn, repeats: int) -> float:
     return statistics.median(times)
 
 
+def alternating(runs: list[tuple[str, object]], repeats: int) -> list[tuple[str, float]]:
+    """Median seconds of each run, the runs taking turns (one of each per round), so a
+    busy spell on a shared machine slows every contender alike."""
+    times = {label: [] for label, _ in runs}
+    for _ in range(repeats):
+        for label, fn in runs:
+            t = time.perf_counter()
+            try:
+                fn()
+            except ImportError:
+                times[label].append(float("nan"))
+                continue
+            times[label].append(time.perf_counter() - t)
+    return [(label, statistics.median(v)) for label, v in times.items()]
+
+
 def run_pgmkit(spec, logs):
     model = pgmkit.DynamicBayesNet(spec)
     return model.fit(logs, max_iter=ITERS, tol=-np.inf, pseudo_count=0.0, progress=False)
@@ -90,17 +108,13 @@ def flat_rows(k: int, repeats: int, peers: bool) -> list[tuple[str, float]]:
     x = logs["x"].astype(int).to_numpy().reshape(N_SEQ, LENGTH)
     start = random_hmm(k, seed=100 + k)           # every library starts from the same guess
     spec0 = hmm_spec(*start)
-    rows = [(f"pgmkit K={k}", timed(lambda: run_pgmkit(spec0, logs), repeats))]
+    runs = [(f"pgmkit K={k}", lambda: run_pgmkit(spec0, logs))]
     if peers:
-        rows.append((f"pomegranate K={k} (default threads)",
-                     timed(lambda: run_pomegranate(*start, x, None), repeats)))
-        rows.append((f"pomegranate K={k} (1 thread)",
-                     timed(lambda: run_pomegranate(*start, x, 1), repeats)))
-        try:
-            rows.append((f"hmmlearn K={k}", timed(lambda: run_hmmlearn(*start, x), repeats)))
-        except ImportError:
-            rows.append((f"hmmlearn K={k} (not installed: pip install hmmlearn)", float("nan")))
-    return rows
+        runs += [(f"hmmlearn K={k}", lambda: run_hmmlearn(*start, x)),
+                 (f"pomegranate K={k} (default threads)",
+                  lambda: run_pomegranate(*start, x, None)),
+                 (f"pomegranate K={k} (1 thread)", lambda: run_pomegranate(*start, x, 1))]
+    return alternating(runs, repeats)
 
 
 def factorial_rows(repeats: int, peers: bool) -> list[tuple[str, float]]:
@@ -136,7 +150,7 @@ def factorial_rows(repeats: int, peers: bool) -> list[tuple[str, float]]:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="pgmkit only, one run")
     args = parser.parse_args(argv)
     repeats = 1 if args.quick else args.repeats
