@@ -145,7 +145,7 @@ def test_impossible_evidence_is_refused_by_exact_sampling():
 def test_own_engine_and_pgmpy_agree_through_the_facade(name):
     ours = pgmkit.model(normalized(example_spec(name)))
     theirs = pgmkit.model(ours.spec, backend="pgmpy")
-    assert ours.backend == "batched" and theirs.backend == "pgmpy"
+    assert ours.backend == "contraction" and theirs.backend == "pgmpy"
     rng = np.random.default_rng(0)
     sample = ours.sample(3, seed=1)
     for i in range(3):
