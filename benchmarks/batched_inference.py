@@ -1,8 +1,15 @@
 """Batched exact inference: pgmkit vs pgmpy VariableElimination vs pyAgrum LazyPropagation.
 
-The same 10,000 evidence rows per network (6 evidence variables per row, each cell
-unobserved with probability 1/4, rows sampled from the network itself), one queried
-variable, all in one process. pgmkit answers the whole table in one call; the peers
+Three cases, all in one process, ratios from one run:
+
+- ``narrow``: 10,000 evidence rows per network (6 evidence variables per row, each
+  cell unobserved with probability 1/4, rows sampled from the network itself), one
+  queried variable;
+- ``wide``: 2,000 rows observing half of the network, 20% of those cells missing (so
+  nearly every row has its own pattern), one queried variable;
+- ``marginals``: the wide rows, every variable's posterior (imputation): pgmkit's
+  ``query_batch(None, rows)`` against pyAgrum asked for every unobserved posterior.
+ pgmkit answers the whole table in one call; the peers
 answer row by row (their API), timed on a subsample when 10,000 rows would take too
 long (the output says how many rows were timed). Times are microseconds per row;
 ratios are peer time / pgmkit time. pgmkit's time is reported cold (first call: compile,
@@ -30,6 +37,8 @@ from pgmkit.backends.contraction.compile import normalized
 from pgmkit.backends.contraction.infer import STRATEGIES, query_batch
 
 NETWORKS = ["alarm", "hepar2", "win95pts", "andes", "pathfinder"]
+WIDE_NETWORKS = ["alarm", "hepar2", "win95pts", "andes"]
+CASES = ("narrow", "wide", "marginals")
 
 
 def workload(name: str, rows: int, seed: int, evidence: str = "random"):
@@ -50,20 +59,33 @@ def workload(name: str, rows: int, seed: int, evidence: str = "random"):
     return spec, evidence, query
 
 
+def wide_workload(name: str, rows: int, seed: int):
+    """Half of the network observed, 20% of those cells missing; one unobserved query."""
+    spec = example_spec(f"bnlearn:{name}")
+    rng = np.random.default_rng(seed)
+    sample = pgmkit.model(spec).sample(rows, seed=seed)
+    columns = [str(c) for c in rng.choice(spec.names, size=len(spec) // 2, replace=False)]
+    evidence = sample[columns].astype(object).mask(rng.random((rows, len(columns))) < 0.2)
+    query = str(rng.choice([n for n in spec.names if n not in columns]))
+    return spec, evidence, query
+
+
 def row_dicts(evidence: pd.DataFrame) -> list[dict]:
     return [{k: v for k, v in row.items() if isinstance(v, str)}
             for row in evidence.to_dict("records")]
 
 
 def time_pgmkit(spec, evidence, query, strategy="auto"):
+    """``query`` is a variable name, or None for every variable's posterior."""
+    targets = list(spec.names) if query is None else [query]
     batched_compile.compile_net.cache_clear()
     start = time.perf_counter()
-    out = query_batch(spec, [query], evidence, strategy=strategy)
+    out = query_batch(spec, targets, evidence, strategy=strategy)
     cold = time.perf_counter() - start
     warm = []
     for _ in range(3):
         start = time.perf_counter()
-        query_batch(spec, [query], evidence, strategy=strategy)
+        query_batch(spec, targets, evidence, strategy=strategy)
         warm.append(time.perf_counter() - start)
     n = len(evidence)
     return out, cold / n * 1e6, statistics.median(warm) / n * 1e6
@@ -114,36 +136,54 @@ def pyagrum_network(spec):
 
 
 def pyagrum_answerer(spec, query):
+    """Row -> posterior of ``query``; with ``query=None``, row -> every unobserved
+    variable's posterior, concatenated in spec order (observed ones one-hot)."""
     try:
         import pyagrum as gum
     except ImportError:
         return None
     bn = pyagrum_network(spec)
     ie = gum.LazyPropagation(bn)
-    ie.addTarget(query)             # only the queried posterior: pyAgrum prunes the rest
-    states = list(spec[query].states)
-    labels = list(bn.variable(query).labels())
+    if query is not None:
+        ie.addTarget(query)         # only the queried posterior: pyAgrum prunes the rest
+    targets = list(spec.names) if query is None else [query]
+    order = {t: [list(bn.variable(t).labels()).index(s) for s in spec[t].states]
+             for t in targets}
 
     def answer(row):
         ie.setEvidence(row)         # replaces the previous row's evidence
         ie.makeInference()
-        p = ie.posterior(query).toarray()
-        return np.array([p[labels.index(s)] for s in states])
+        parts = []
+        for t in targets:
+            if t in row:
+                parts.append(np.eye(spec[t].card)[spec[t].states.index(row[t])])
+            else:
+                parts.append(ie.posterior(t).toarray()[order[t]])
+        return np.concatenate(parts)
 
     return answer
 
 
 def run(name: str, rows: int, budget: float, seed: int, evidence: str = "random",
-        strategy: str = "auto") -> dict:
-    spec, evidence, query = workload(name, rows, seed, evidence)
+        strategy: str = "auto", case: str = "narrow") -> dict:
+    if case == "narrow":
+        spec, evidence, query = workload(name, rows, seed, evidence)
+    else:
+        spec, evidence, query = wide_workload(name, rows, seed)
+    if case == "marginals":
+        query = None
     out, cold, warm = time_pgmkit(spec, evidence, query, strategy)
-    ours = out[[f"P({query}={s})" for s in spec[query].states]].to_numpy()
+    targets = list(spec.names) if query is None else [query]
+    ours = out[[f"P({t}={s})" for t in targets for s in spec[t].states]].to_numpy()
     dicts = row_dicts(evidence)
-    result = {"network": name, "query": query, "pgmkit_cold": cold, "pgmkit_warm": warm}
+    result = {"network": name, "query": query or "every variable", "pgmkit_cold": cold,
+              "pgmkit_warm": warm, "case": case}
     # Every engine answers the same model: the bnlearn files round table rows to sum to
     # 1 +- 3e-7, which pgmkit renormalises; the peers get the renormalised tables too.
     exact = normalized(spec)
-    peers = [("pgmpy", pgmpy_answerer(exact, query)), ("pyagrum", pyagrum_answerer(exact, query))]
+    peers = [("pyagrum", pyagrum_answerer(exact, query))]
+    if case != "marginals":         # pgmpy has no all-posteriors query worth timing
+        peers.insert(0, ("pgmpy", pgmpy_answerer(exact, query)))
     for peer, answer in peers:
         if answer is None:
             result[peer] = None
@@ -155,9 +195,11 @@ def run(name: str, rows: int, budget: float, seed: int, evidence: str = "random"
 
 
 def report(r: dict) -> str:
-    lines = [f"{r['network']} (query {r['query']}): pgmkit {r['pgmkit_cold']:.1f} us/row cold, "
-             f"{r['pgmkit_warm']:.1f} us/row warm"]
+    lines = [f"[{r['case']}] {r['network']} (query {r['query']}): pgmkit "
+             f"{r['pgmkit_cold']:.1f} us/row cold, {r['pgmkit_warm']:.1f} us/row warm"]
     for peer in ("pgmpy", "pyagrum"):
+        if peer not in r:
+            continue
         if r.get(peer) is None:
             lines.append(f"  {peer}: not installed")
             continue
@@ -169,8 +211,11 @@ def report(r: dict) -> str:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("networks", nargs="*", default=NETWORKS)
-    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("networks", nargs="*", default=None,
+                        help=f"default: {NETWORKS} (narrow), {WIDE_NETWORKS} (wide, marginals)")
+    parser.add_argument("--case", choices=("all",) + CASES, default="all")
+    parser.add_argument("--rows", type=int, default=None,
+                        help="rows per network (default 10,000 narrow, 2,000 wide)")
     parser.add_argument("--budget", type=float, default=10.0,
                         help="seconds of row-by-row time per peer and network")
     parser.add_argument("--seed", type=int, default=0)
@@ -181,11 +226,19 @@ def main(argv=None) -> None:
                              "evidence columns when small; patterns: one pruned contraction "
                              "per evidence pattern)")
     args = parser.parse_args(argv)
-    print(f"{args.rows} evidence rows per network, 6 evidence variables ({args.evidence}), "
-          f"1/4 of cells unobserved; pgmkit strategy {args.strategy}; peers answer row by row")
-    for name in args.networks:
-        print(report(run(name, args.rows, args.budget, args.seed, args.evidence,
-                         args.strategy)), flush=True)
+    for case in CASES if args.case == "all" else (args.case,):
+        rows = args.rows or (10_000 if case == "narrow" else 2_000)
+        if case == "narrow":
+            print(f"\n== narrow: {rows} evidence rows per network, 6 evidence variables "
+                  f"({args.evidence}), 1/4 of cells unobserved; pgmkit strategy "
+                  f"{args.strategy}; peers answer row by row")
+        else:
+            print(f"\n== {case}: {rows} rows per network observing half of it, 20% of those "
+                  f"cells missing; {'one query' if case == 'wide' else 'every posterior'}; "
+                  "peers answer row by row")
+        for name in args.networks or (NETWORKS if case == "narrow" else WIDE_NETWORKS):
+            print(report(run(name, rows, args.budget, args.seed, args.evidence,
+                             args.strategy, case)), flush=True)
 
 
 if __name__ == "__main__":

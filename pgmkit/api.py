@@ -19,7 +19,7 @@ BNLEARN_PREFIX = "bnlearn:"
 #: is true. Edit this table to change a default; nothing else encodes one. Engine names
 #: are those of :func:`pgmkit.backends.contract.public_names`.
 PREFERENCE: dict[str, tuple[str, ...]] = {
-    "*": ("pgmpy", "contraction", "forward_backward", "pyro"),
+    "*": ("contraction", "pgmpy", "forward_backward", "pyro"),
     "map": ("contraction", "pgmpy", "pyro"),
     "sample": ("contraction", "pgmpy", "pyro"),
     "log_likelihood": ("contraction", "pgmpy", "pyro"),

@@ -23,8 +23,19 @@ def test_reading_and_validating_a_spec_imports_no_engine():
     assert not loaded & set(HEAVY), loaded & set(HEAVY)
 
 
-def test_engine_is_imported_when_a_model_is_queried():
-    loaded = _modules_after("import pgmkit\npgmkit.example('alarm').query('Burglary')")
+def test_exact_queries_on_the_own_engine_import_no_engine():
+    code = ("import pgmkit\nbn = pgmkit.example('alarm')\nev = {'JohnCalls': 'yes'}\n"
+            "bn.query('Burglary', ev); bn.query(['Burglary', 'Alarm'], ev)\n"
+            "bn.probability(ev); bn.map(['Burglary'], ev); bn.map(evidence=ev)\n"
+            "bn.sample(10, evidence=ev, seed=0); bn.log_likelihood(bn.sample(5, seed=0))\n"
+            "import pandas as pd\nbn.query_batch(None, pd.DataFrame({'JohnCalls': ['yes']}))")
+    loaded = _modules_after(code)
+    assert not loaded & set(HEAVY), loaded & set(HEAVY)
+
+
+def test_engine_is_imported_when_a_model_is_queried_through_it():
+    loaded = _modules_after("import pgmkit\n"
+                            "pgmkit.example('alarm', backend='pgmpy').query('Burglary')")
     assert "pgmpy" in loaded
     # pgmpy 1.1 imports torch and pyro itself; pgmkit must not add pomegranate.
     assert "pomegranate" not in loaded

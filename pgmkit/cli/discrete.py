@@ -50,8 +50,10 @@ def register(sub, shared) -> None:
 
     shared["sample"].add_argument("--given", nargs="*", metavar="VAR=STATE",
                                   help="discrete models: evidence to condition on")
-    shared["sample"].add_argument("--method", choices=("rejection", "likelihood"),
-                                  default="rejection", help="discrete models with evidence")
+    shared["sample"].add_argument("--method", choices=("exact", "rejection", "likelihood"),
+                                  default="exact", help="discrete models with evidence: exact "
+                                  "(junction tree, any evidence probability), rejection, or "
+                                  "likelihood weighting")
     fit_p = shared["fit"]
     fit_p.add_argument("--method", default=None, help="mle | bayes | em (discrete networks)")
     fit_p.add_argument("--prior", default="BDeu", help="bayes: BDeu | K2 | dirichlet")
@@ -190,7 +192,7 @@ def sample(model, args) -> int:
 def demo(args) -> int:
     import pgmkit
 
-    print("== pgmkit tour, part 1: a discrete Bayesian network (engine: pgmpy) ==\n")
+    print("== pgmkit tour, part 1: a discrete Bayesian network (pgmkit's exact engine) ==\n")
     bn = pgmkit.example("alarm")
     print(f"Pearl's burglary alarm, from models/alarm.yaml:\n{bn.describe()}\n")
     evidence = {"JohnCalls": "yes", "MaryCalls": "yes"}

@@ -126,4 +126,4 @@ def test_backend_flag_picks_the_engine_or_refuses_in_one_line():
     done = run_cli("--backend", "forward_backward", *args)
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and "backends that can: 'pgmpy'" in lines[0], done.stderr
+    assert len(lines) == 1 and "backends that can: 'contraction', 'pgmpy'" in lines[0], done.stderr

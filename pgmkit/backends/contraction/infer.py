@@ -24,7 +24,7 @@ from pgmkit.spec.model import ModelSpec
 
 log = logging.getLogger(__name__)
 
-STRATEGIES = ("auto", "lookup", "merged", "patterns")
+STRATEGIES = ("auto", "lookup", "jtree", "merged", "patterns")
 
 
 def query_batch(spec: ModelSpec, variables: Sequence[str] | str, evidence: pd.DataFrame, *,
@@ -54,10 +54,14 @@ def query_batch(spec: ModelSpec, variables: Sequence[str] | str, evidence: pd.Da
     strategy : {"auto", "lookup", "merged", "patterns"}
         How rows are answered (all exact): ``lookup`` gathers from the joint table of
         the evidence columns and queries (``auto`` picks it when that table is small);
+        ``jtree`` runs one batched message pass over a junction tree compiled once
+        for the table's columns, at the same cost for every row whatever it observes
+        (``auto`` picks it next, for marginals, when it is within the budget);
         ``merged`` contracts all rows in one plan with per-row likelihood vectors;
         ``patterns`` contracts rows grouped by the variables they observe (patterns
-        with fewer than ``min_pattern_rows`` rows are merged). ``auto`` takes
-        ``merged`` when it is cheap per row, else ``patterns``.
+        with fewer than ``min_pattern_rows`` rows are merged). Past the
+        junction tree's budget (or for ``joint=True``) ``auto`` takes ``merged`` when
+        it is cheap per row, else ``patterns``.
 
     Returns
     -------
@@ -140,8 +144,6 @@ def _run_scaled(net, codes: np.ndarray, columns: list[int], groups, chunk_size, 
     Few evidence columns: a lookup in their joint table (see ``lookup``); otherwise
     per-row contractions, one plan per pattern or one merged plan.
     """
-    from tqdm.auto import tqdm
-
     for g in groups:                   # the answer itself must fit before anything runs
         entries = float(np.prod([net.cards[v] for v in g], dtype=float))
         check_cost(net, g, entries, entries, max_cost)
@@ -152,6 +154,15 @@ def _run_scaled(net, codes: np.ndarray, columns: list[int], groups, chunk_size, 
             return lookup_batch(net, codes, columns, groups, max_cost)
         except CostError:  # the joint is small but costly to build (large tables): slice
             log.debug("joint table too costly; contracting rows with their evidence")
+    if strategy in ("auto", "jtree") and all(len(g) == 1 for g in groups):
+        from pgmkit.backends.contraction.propagate import tree_batch
+
+        try:
+            return tree_batch(net, codes, columns, [g[0] for g in groups], chunk_size, max_cost)
+        except CostError:
+            if strategy == "jtree":
+                raise
+            log.debug("junction tree over budget; contracting rows by evidence pattern")
     n = codes.shape[0]
     log_ev = np.empty(n)
     results = [np.empty((n,) + tuple(net.cards[v] for v in g)) for g in groups]
@@ -161,8 +172,12 @@ def _run_scaled(net, codes: np.ndarray, columns: list[int], groups, chunk_size, 
                                                                                    MERGE_FLOPS))
     log.debug("%d rows in %d evidence pattern(s)", n, len(row_groups))
     col_of = {c: j for j, c in enumerate(columns)}
-    for rg, plan in tqdm(_planned(net, codes, columns, row_groups, groups, max_cost),
-                         disable=not progress, desc="patterns", leave=False):
+    planned = _planned(net, codes, columns, row_groups, groups, max_cost)
+    if progress:                       # tqdm (and asyncio under it) only when asked for
+        from tqdm.auto import tqdm
+
+        planned = tqdm(planned, desc="patterns", leave=False)
+    for rg, plan in planned:
         size = min(plan.rows_per_chunk, chunk_size or plan.rows_per_chunk)
         for part in chunks(len(rg.rows), size):
             rows = rg.rows[part]

@@ -18,10 +18,11 @@ from pgmkit.backends.contraction.evaluate import with_observed
 MAX_JOINT = 2 ** 21
 
 
-def joint_size(net: CompiledNet, columns, groups) -> int:
-    """Entries of the largest joint table the lookup would need."""
-    sizes = [int(np.prod([net.cards[v] for v in sorted(set(columns) | set(g))], dtype=float))
-             for g in (groups or [()])]
+def joint_size(net: CompiledNet, columns, groups) -> float:
+    """Entries of the largest joint table the lookup would need (may be ``inf``)."""
+    with np.errstate(over="ignore"):
+        sizes = [float(np.prod([net.cards[v] for v in sorted(set(columns) | set(g))],
+                               dtype=float)) for g in (groups or [()])]
     return max(sizes)
 
 

@@ -99,6 +99,22 @@ class Transition:
         self.a = torch.exp(self.log_a)
         self.shared = self.a.shape[0] == 1
         self.a_seq = None if self.shared else self.a[packed.seq_group]
+        # numpy views for the per-step loops (see ``step_np``)
+        self.a_np = self.a.numpy()
+        self.a_seq_np = None if self.shared else self.a_seq.numpy()
+
+    def step_np(self, x: np.ndarray, n: int, transpose: bool = False) -> np.ndarray:
+        """:meth:`step` on numpy arrays.
+
+        The passes make one small product per time step; numpy's call overhead is a
+        few microseconds where torch's is tens, which decides the speed at small K.
+        """
+        if self.shared:
+            return x @ (self.a_np[0].T if transpose else self.a_np[0])
+        a = self.a_seq_np[:n]
+        if transpose:
+            return np.matmul(a, x[:, :, None])[:, :, 0]
+        return np.matmul(x[:, None, :], a)[:, 0, :]
 
     def step(self, x, n: int, transpose: bool = False):
         """Rows ``0..n`` of the live sequences times their matrix (or its transpose)."""
@@ -147,12 +163,19 @@ def forward(log_e, log_pi, trans: Transition, packed: Packed, labels=None) -> Fo
     a = (pi[0] if pi.shape[0] == 1 else pi[packed.seq_group[:n0]]) * e[:n0]
     c[:n0] = a.sum(1)
     alpha[:n0] = a / c[:n0, None]
-    for t in range(1, len(packed.batch_sizes)):
-        s, n, ps = packed.offsets[t], packed.batch_sizes[t], packed.offsets[t - 1]
-        a = trans.step(alpha[ps:ps + n], n) * e[s:s + n]
-        ct = a.sum(1)
-        c[s:s + n] = ct
-        alpha[s:s + n] = a / ct[:, None]
+    # the loop runs on numpy views of the same memory (see Transition.step_np)
+    # (row sums as a product with ones and row scaling through transposed views: numpy's
+    # reductions and broadcasts along a short last axis cost several times more)
+    alpha_np, c_np, e_np = alpha.numpy(), c.numpy(), e.numpy()
+    ones = np.ones(alpha_np.shape[1])
+    with np.errstate(divide="ignore", invalid="ignore"):   # impossible events: below
+        for t in range(1, len(packed.batch_sizes)):
+            s, n, ps = packed.offsets[t], packed.batch_sizes[t], packed.offsets[t - 1]
+            a = trans.step_np(alpha_np[ps:ps + n], n)
+            a *= e_np[s:s + n]
+            ct = a @ ones
+            c_np[s:s + n] = ct
+            np.multiply(a.T, 1.0 / ct, out=alpha_np[s:s + n].T)
     bad = ~(c > 0)
     if bool(bad.any()):
         _impossible(int(torch.nonzero(bad)[0]), labels)
@@ -173,11 +196,13 @@ def backward(fw: Forward, trans: Transition, packed: Packed):
     beta = torch.ones_like(fw.alpha)
     w = torch.zeros_like(fw.alpha)
     c = torch.exp(fw.log_c - fw.m)
+    # e / c once for every event, then the loop on numpy views (see Transition.step_np)
+    scaled = (fw.e / c[:, None]).numpy()
+    beta_np, w_np = beta.numpy(), w.numpy()
     for t in range(len(packed.batch_sizes) - 1, 0, -1):
         s, n, ps = packed.offsets[t], packed.batch_sizes[t], packed.offsets[t - 1]
-        wt = beta[s:s + n] * fw.e[s:s + n] / c[s:s + n, None]
-        w[s:s + n] = wt
-        beta[ps:ps + n] = trans.step(wt, n, transpose=True)
+        wt = np.multiply(beta_np[s:s + n], scaled[s:s + n], out=w_np[s:s + n])
+        beta_np[ps:ps + n] = trans.step_np(wt, n, transpose=True)
     return beta, w
 
 
@@ -186,9 +211,11 @@ def expected_transitions(fw: Forward, w, trans: Transition, packed: Packed):
     import torch
 
     n0, k = packed.n0, fw.alpha.shape[1]
+    if trans.shared:                   # numpy's gather and product: about 2x torch's here
+        prev_alpha = np.take(fw.alpha.numpy(), packed.prev.numpy(), axis=0)
+        counts = torch.from_numpy(prev_alpha.T @ w.numpy()[n0:])
+        return (trans.a[0] * counts).unsqueeze(0)
     prev_alpha, nxt = fw.alpha[packed.prev], w[n0:]
-    if trans.shared:
-        return (trans.a[0] * (prev_alpha.T @ nxt)).unsqueeze(0)
     out = torch.zeros(packed.G, k * k, dtype=prev_alpha.dtype)
     groups = packed.event_group[n0:]
     chunk = max(1, 4_000_000 // (k * k))
