@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from pgmkit.base import Model
+from pgmkit.distributed import route
 from pgmkit.checks import validated
 from pgmkit.errors import DataError, EvidenceError, SpecError, did_you_mean
 from pgmkit.results import Assignment, Distribution, FitHistory
@@ -248,6 +249,7 @@ class BayesNet(Model):
 
     # -- data --------------------------------------------------------------------------
     @validated
+    @route.rows("data")
     def log_likelihood(self, data: pd.DataFrame, per_row: bool = False,
                        backend: str | None = None):
         """log P(data): the sum over rows of log P(row's observed cells).
@@ -269,6 +271,7 @@ class BayesNet(Model):
         return float(rows.sum())
 
     @validated
+    @route.fit("tables.fit_bayesnet", "data")
     def fit(self, data: pd.DataFrame, method: str = "mle", prior: str = "BDeu",
             pseudo_count: float | None = None, backend: str | None = None,
             **em_options) -> "BayesNet":
@@ -345,6 +348,7 @@ class BayesNet(Model):
 
     # -- tables of evidence ------------------------------------------------------------
     @validated
+    @route.rows("evidence")
     def query_batch(self, variables: str | Iterable[str], evidence: pd.DataFrame,
                     joint: bool = False, backend: str | None = None,
                     keep: str | Sequence[str] | None = None, **options) -> pd.DataFrame:
@@ -379,6 +383,7 @@ class BayesNet(Model):
         return attach_kept(self.run("query_batch", names, evidence, joint=joint,
                                     backend=backend, **options), kept)
 
+    @route.rows("data")
     def predict(self, data: pd.DataFrame, target: str, backend: str | None = None,
                 keep: str | Sequence[str] | None = None) -> pd.DataFrame:
         """Classify ``target`` for each row from the other columns (missing cells allowed).
