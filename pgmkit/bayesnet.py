@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from pgmkit.base import Model
+from pgmkit.distributed import route
 from pgmkit.checks import validated
 from pgmkit.errors import DataError, EvidenceError, SpecError, did_you_mean
 from pgmkit.results import Assignment, Distribution, FitHistory
@@ -251,6 +252,7 @@ class BayesNet(Model):
 
     # -- data --------------------------------------------------------------------------
     @validated
+    @route.rows("data")
     def log_likelihood(self, data: pd.DataFrame, per_row: bool = False,
                        backend: str | None = None):
         """log P(data): the sum over rows of log P(row's observed cells).
@@ -272,6 +274,7 @@ class BayesNet(Model):
         return float(rows.sum())
 
     @validated
+    @route.fit("tables.fit_bayesnet", "data")
     def fit(self, data: pd.DataFrame, method: str = "mle", prior: str = "BDeu",
             pseudo_count: float | None = None, backend: str | None = None,
             **em_options) -> "BayesNet":
@@ -348,6 +351,7 @@ class BayesNet(Model):
 
     # -- tables of evidence ------------------------------------------------------------
     @validated
+    @route.rows("evidence")
     def query_batch(self, variables: str | Iterable[str] | None, evidence: pd.DataFrame,
                     joint: bool = False, backend: str | None = None,
                     keep: str | Sequence[str] | None = None, **options) -> pd.DataFrame:
@@ -432,6 +436,7 @@ class BayesNet(Model):
             out[f"{c}.probability"] = prob
         return out
 
+    @route.rows("data")
     def predict(self, data: pd.DataFrame, target: str, backend: str | None = None,
                 keep: str | Sequence[str] | None = None) -> pd.DataFrame:
         """Classify ``target`` for each row from the other columns (missing cells allowed).

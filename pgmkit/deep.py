@@ -82,7 +82,8 @@ class DeepModel(Model):
     def fit(self, data, epochs: int = 50, batch_size: int = 100, lr: float = 1e-3,
             seed: int = 0, progress: bool = True, validation=None, patience: int | None = None,
             checkpoint_dir: str | os.PathLike | None = None, resume: bool = False,
-            backend: str | None = None) -> "DeepModel":
+            backend: str | None = None, distributed: bool = False,
+            device: str | None = None) -> "DeepModel":
         """Fit by SVI (Adam) in place and return ``self``; ``history`` holds the per-epoch ELBO.
 
         Parameters
@@ -104,6 +105,14 @@ class DeepModel(Model):
             Write ``checkpoint.pt`` there after every epoch (atomically).
         resume : bool
             Continue from the checkpoint in ``checkpoint_dir`` if there is one.
+        distributed : bool
+            Data-parallel training under ``torchrun``: call ``fit`` on every rank with the
+            full data; ``batch_size`` is the global minibatch, gradients are all-reduced
+            (DistributedDataParallel), and only rank 0 writes checkpoints and ``save``
+            files (see :mod:`pgmkit.distributed.torchrun`).
+        device : str, optional
+            ``"cpu"`` (default) or ``"cuda"``/``"cuda:N"``; asking for CUDA where it is
+            absent raises a PgmkitError that says so.
 
         Examples
         --------
@@ -125,14 +134,16 @@ class DeepModel(Model):
         if patience is not None and valid is None:
             raise DataError("early stopping (patience) needs validation data")
         config = TrainConfig(epochs, batch_size, lr, seed, progress, patience, checkpoint_dir,
-                             resume)
+                             resume, distributed, device)
         state = train(program, tensors, n, config, valid)
+        program.to("cpu")          # the fitted model lives on the CPU whatever trained it
         history = FitHistory(tuple(state.train_elbo), converged=state.stopped_early,
                              method="svi", extra={"valid_elbo": tuple(state.valid_elbo),
                                                   "epochs": state.epoch, "seed": seed,
                                                   "objective": "elbo per row"})
         learned = program.learned_cpds()
         self._weights = program.state_dict()
+        self._writer = not distributed or _rank() == 0
         return self._refit(self.spec.with_cpds(learned) if learned else self.spec, history)
 
     # -- evaluation ---------------------------------------------------------------------
@@ -342,6 +353,8 @@ class DeepModel(Model):
         from pgmkit.io.files import write_spec
         from pgmkit.io.safe import make_dirs, save_weights
 
+        if not getattr(self, "_writer", True):      # a data-parallel fit: rank 0 writes
+            return Path(path)
         folder = make_dirs(path, "saved model folder")
         write_spec(self.spec, folder / SPEC_FILE)
         save_weights(self.program.state_dict(), folder / WEIGHTS_FILE)
@@ -432,3 +445,8 @@ def _seeded(seed: int):
     with torch.random.fork_rng(), pyro.get_param_store().scope():
         torch.manual_seed(int(seed))
         yield
+
+
+def _rank() -> int:
+    """This process's rank under torchrun (0 when not distributed)."""
+    return int(os.environ.get("RANK", "0"))

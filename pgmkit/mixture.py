@@ -11,6 +11,7 @@ import numpy as np
 
 from pgmkit.backends.forward_backward.kernel import single_threaded  # torch-free at import
 from pgmkit.base import Model
+from pgmkit.distributed import route
 from pgmkit.data.columns import posterior_columns
 from pgmkit.learn import em
 from pgmkit.checks import validated
@@ -44,6 +45,7 @@ class MixtureModel(Model):
         self.layout = layout_of(self.spec)
 
     @validated
+    @route.fit("em.fit_mixture", "data")
     def fit(self, data, max_iter: int = em.MAX_ITER, tol: float = em.TOL,
             restarts: int | None = None, seed: int | None = 0,
             pseudo_count: float = em.PSEUDO_COUNT, progress: bool = True,
@@ -69,6 +71,7 @@ class MixtureModel(Model):
                              {"rows": batch.num_events, "pseudo_count": pseudo_count})
         return self._refit(spec_for_group(self.layout, res.params, 0), history)
 
+    @route.rows("data")
     @single_threaded
     def posterior(self, data, backend: str | None = None, keep=None):
         """``p(latent | row)`` for every row: columns ``P(var=state)``, aligned with ``data``.
@@ -93,6 +96,7 @@ class MixtureModel(Model):
                 cols[col] = placed
         return attach_kept(pd.DataFrame(cols, index=data.index), kept)
 
+    @route.rows("data")
     def predict(self, data, backend: str | None = None, keep=None):
         """The most probable state of each latent variable for every row (``keep`` as in
         :meth:`posterior`)."""
@@ -112,6 +116,7 @@ class MixtureModel(Model):
 
     @single_threaded
     @validated
+    @route.rows("data")
     def log_likelihood(self, data, per_row: bool = False, backend: str | None = None):
         """Total ``log p(rows)`` with the latents summed out (NaN cells marginalized); with
         ``per_row=True`` a Series of ``log p(row)`` aligned with ``data.index``."""

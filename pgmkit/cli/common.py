@@ -42,7 +42,12 @@ def parse_given(items: list[str] | None) -> dict[str, str]:
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
-    """A CSV file as a DataFrame; text columns stay text, empty cells are NaN."""
+    """A CSV file as a DataFrame; text columns stay text, empty cells are NaN. A Parquet
+    file or folder becomes a Dask DataFrame, streamed partition by partition."""
+    from pgmkit.distributed.frames import is_parquet, read_parquet
+
+    if is_parquet(path):
+        return read_parquet(path)
     from pgmkit.data.tables import read_csv
 
     return read_csv(path, text=True)
@@ -104,9 +109,16 @@ def emit(obj: Any, args) -> None:
 
 
 def write_table(frame: pd.DataFrame, path: str | Path, inputs=()) -> Path:
-    """Write ``frame`` as CSV, atomically (see :func:`pgmkit.io.safe.atomic_write`)."""
+    """Write ``frame`` as CSV, atomically (see :func:`pgmkit.io.safe.atomic_write`). A Dask
+    frame to a ``.parquet`` path is written as a Parquet folder, partition by partition."""
+    from pgmkit.distributed.frames import is_dask
     from pgmkit.io.safe import atomic_write
 
+    if is_dask(frame):
+        if Path(path).suffix == ".parquet":
+            frame.to_parquet(str(path), write_index=False)
+            return Path(path)
+        frame = frame.compute()
     return atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False), inputs)
 
 
@@ -126,7 +138,11 @@ def write_json(obj: Any, path: str | Path) -> Path:
 def output_table(frame: pd.DataFrame, args, noun: str = "rows") -> int:
     """Write ``frame`` to ``args.output`` (JSON records with ``--json`` or a ``.json`` name,
     else CSV) and say so, or print it (JSON records with ``--json``)."""
+    from pgmkit.distributed.frames import is_dask
+
     out = getattr(args, "output", None)
+    if is_dask(frame) and not str(out or "").endswith(".parquet"):
+        frame = frame.compute()          # a Dask answer is gathered unless written as Parquet
     if out:
         if wants_json_file(args):
             write_json(frame, out)

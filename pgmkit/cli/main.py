@@ -117,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     shared = {}
     p = sub.add_parser("fit", help="learn a model's parameters from data")
     p.add_argument("model")
-    p.add_argument("data", help="CSV file (or a dataset name for deep models)")
+    p.add_argument("data", help="CSV file, Parquet file or folder (or a dataset name for deep models)")
     p.add_argument("-o", "--output", required=True, help="where to write the fitted model")
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--json", action="store_true", help="machine-readable summary")

@@ -37,7 +37,7 @@ def register(sub, shared: dict) -> None:
     for name, (_, text) in QUERIES.items():
         p = sub.add_parser(name, help=f"temporal models: {text}")
         p.add_argument("model", help="a temporal model file, a grouped-model folder, or an example")
-        p.add_argument("logs", help="CSV event log: one row per event")
+        p.add_argument("logs", help="event log, one row per event: CSV, or a Parquet file or folder")
         _log_options(p)
         p.add_argument("-o", "--output", help="CSV file to write, JSON with --json or a .json "
                        "name (default: print)")
@@ -49,9 +49,13 @@ def register(sub, shared: dict) -> None:
 
 
 def read_logs(path: str, order: str | None):
-    """A CSV log read by the one log reader (:func:`pgmkit.data.sequences.read_logs`)."""
+    """A CSV log read by the one log reader (:func:`pgmkit.data.sequences.read_logs`), or
+    a Parquet file or folder as a Dask DataFrame."""
     from pgmkit.data.sequences import read_logs as read
+    from pgmkit.distributed.frames import is_parquet, read_parquet
 
+    if is_parquet(path):
+        return read_parquet(path)      # a Dask DataFrame; Parquet keeps the column types
     return read(path, order)
 
 

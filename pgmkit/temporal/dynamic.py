@@ -9,6 +9,7 @@ returns a DataFrame aligned with the input rows.
 from __future__ import annotations
 
 from pgmkit.base import Model
+from pgmkit.distributed import route
 from pgmkit.errors import DataError, UnsupportedError
 from pgmkit.learn import em
 from pgmkit.checks import validated
@@ -40,11 +41,12 @@ class DynamicBayesNet(TemporalQueries, Model):
         self.layout = layout_of(self.spec)      # refuses what the backend cannot hold, early
 
     @validated
+    @route.fit("em.fit_dynamic", "logs")
     def fit(self, logs, sequence: str = "sequence", order: str = "step",
             groupby: str | None = None, method: str = "em", max_iter: int = em.MAX_ITER,
             tol: float = em.TOL, restarts: int | None = None, seed: int | None = 0,
             pseudo_count: float = em.PSEUDO_COUNT, progress: bool = True,
-            backend: str | None = None):
+            backend: str | None = None, device: str | None = None):
         """Learn every CPD by EM from a long-format log (DataFrame or CSV path).
 
         NaN observations are summed out; a latent variable's column, where present, acts
@@ -62,7 +64,9 @@ class DynamicBayesNet(TemporalQueries, Model):
         group; ``pseudo_count`` (default 0, maximum likelihood) is a Dirichlet prior on
         every cell the starting CPD allows (zeros in a given CPD stay zero). Warns
         ``ConvergenceWarning`` / ``CollapseWarning`` when EM hit ``max_iter`` or emptied
-        or merged latent states.
+        or merged latent states. ``device`` is ``"cpu"`` (the forward-backward engine's
+        only device; ``"cuda"`` is refused with the reason). ``logs`` may also be a Dask
+        DataFrame or a Parquet file or folder (:mod:`pgmkit.distributed`).
 
         Examples
         --------
@@ -76,8 +80,10 @@ class DynamicBayesNet(TemporalQueries, Model):
         from pgmkit.backends.forward_backward.learn import run_em
         from pgmkit.data.keep import check_log_columns
         from pgmkit.data.sequences import pack_logs, read_logs
+        from pgmkit.distributed.torchrun import cpu_engine_device
 
         self.engine("fit_sequences", backend)
+        cpu_engine_device(device, "forward-backward")
         if method != "em":
             raise UnsupportedError(f"DynamicBayesNet.fit supports method='em'; received "
                                    f"method='{method}'")

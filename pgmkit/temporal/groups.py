@@ -14,6 +14,7 @@ from typing import Iterator, Mapping
 import yaml
 
 from pgmkit.base import Model
+from pgmkit.distributed import route
 from pgmkit.checks import validated
 from pgmkit.errors import DataError
 from pgmkit.learn import em
@@ -113,6 +114,7 @@ class GroupedDynamicBayesNet(TemporalQueries, Model, Mapping):
         return logs, batch, bind(self.layout, self._stacked.take(index), batch)
 
     @validated
+    @route.fit("em.fit_grouped", "logs")
     def fit(self, logs, sequence: str = "sequence", order: str = "step",
             groupby: str | None = None, max_iter: int = em.MAX_ITER, tol: float = em.TOL,
             restarts: int | None = None, seed: int | None = 0,

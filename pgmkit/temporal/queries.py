@@ -11,6 +11,7 @@ import numpy as np
 
 from pgmkit.backends.forward_backward.kernel import single_threaded  # torch-free at import
 from pgmkit.errors import DataError, did_you_mean, format_choices
+from pgmkit.distributed import route
 
 
 class TemporalQueries:
@@ -22,6 +23,7 @@ class TemporalQueries:
     ``backend=`` naming another engine is refused with the engines that can.
     """
 
+    @route.sequences()
     def filter(self, logs, sequence: str = "sequence", order: str = "step",
                groupby: str | None = None, backend: str | None = None, keep=None):
         """``p(latent_t | events 1..t)`` per event: columns ``P(var=state)``.
@@ -37,6 +39,7 @@ class TemporalQueries:
         self.engine("smooth", backend)
         return self._posterior(logs, sequence, order, groupby, smooth=False, keep=keep)
 
+    @route.sequences()
     def smooth(self, logs, sequence: str = "sequence", order: str = "step",
                groupby: str | None = None, backend: str | None = None, keep=None):
         """``p(latent_t | all events of the sequence)`` per event: columns ``P(var=state)``.
@@ -48,6 +51,7 @@ class TemporalQueries:
         self.engine("smooth", backend)
         return self._posterior(logs, sequence, order, groupby, smooth=True, keep=keep)
 
+    @route.sequences()
     @single_threaded
     def viterbi(self, logs, sequence: str = "sequence", order: str = "step",
                 groupby: str | None = None, backend: str | None = None, keep=None):
@@ -64,6 +68,7 @@ class TemporalQueries:
         cols["path_log_probability"] = score[batch.seq_of_event]
         return _frame(logs, batch, cols, sequence, order, groupby, kept)
 
+    @route.sequences()
     @single_threaded
     def predict_next(self, logs, sequence: str = "sequence", order: str = "step",
                      groupby: str | None = None, backend: str | None = None, keep=None):
@@ -86,6 +91,7 @@ class TemporalQueries:
                              for i, c in enumerate(real_columns(name, v.domain.shape))})
         return _frame(logs, batch, cols, sequence, order, groupby, kept)
 
+    @route.sequences()
     @single_threaded
     def log_likelihood(self, logs, sequence: str = "sequence", order: str = "step",
                        groupby: str | None = None, per_row: bool = False,

@@ -37,6 +37,8 @@ class TrainConfig:
     patience: int | None = None
     checkpoint_dir: str | os.PathLike | None = None
     resume: bool = False
+    distributed: bool = False          # data-parallel under torchrun (pgmkit.distributed.torchrun)
+    device: str | None = None          # None = CPU
 
 
 @dataclass
@@ -69,21 +71,43 @@ def evaluate(program: Program, data: Mapping[str, torch.Tensor], n: int,
 
 def train(program: Program, data: Mapping[str, torch.Tensor], n: int, config: TrainConfig,
           validation: tuple[Mapping[str, torch.Tensor], int] | None = None) -> TrainState:
-    """Fit ``program`` in place by SVI and return the run's :class:`TrainState`."""
-    import pyro
-    from tqdm.auto import tqdm
+    """Fit ``program`` in place by SVI and return the run's :class:`TrainState`.
+
+    With ``config.distributed`` every rank runs this with the full data and trains its
+    share of each global minibatch (see :mod:`pgmkit.distributed.torchrun`).
+    """
+    from pgmkit.distributed.torchrun import process_group, resolve_device
 
     if config.batch_size < 1 or config.epochs < 0 or not config.lr > 0:
         raise DataError(f"epochs must be >= 0, batch_size >= 1 and lr > 0; received epochs="
                         f"{config.epochs}, batch_size={config.batch_size}, lr={config.lr}")
     from pgmkit.backends.pyro.objectives import make_objective
 
-    elbo = make_objective(program, set(data))  # the spec's objective; the ELBO by default
+    device = resolve_device(config.device, config.distributed)
+    program.to(device)
+    data = {k: v.to(device) for k, v in data.items()}
+    if validation is not None:
+        validation = ({k: v.to(device) for k, v in validation[0].items()}, validation[1])
+    objective = make_objective(program, set(data))  # the spec's objective; the ELBO by default
+    if not config.distributed:
+        return _train(program, data, n, config, validation, objective, None)
+    from pgmkit.distributed.torchrun import DataParallel
+
+    with process_group(device) as (rank, world):
+        parallel = DataParallel(program, objective, rank, world, device)
+        return _train(program, data, n, config, validation, objective, parallel)
+
+
+def _train(program, data, n, config, validation, elbo, parallel) -> TrainState:
+    import pyro
+    from tqdm.auto import tqdm
+
+    writer = parallel is None or parallel.rank == 0       # checkpoints from rank 0 only
     optimizer = _adam(program, config.lr)
     shuffle = torch.Generator().manual_seed(int(config.seed))
     state = TrainState()
     ckpt = Path(config.checkpoint_dir) / CHECKPOINT if config.checkpoint_dir else None
-    if ckpt is not None:
+    if ckpt is not None and writer:
         from pgmkit.io.safe import make_dirs
 
         make_dirs(ckpt.parent, "checkpoint folder")     # a file there fails now, not later
@@ -92,11 +116,11 @@ def train(program: Program, data: Mapping[str, torch.Tensor], n: int, config: Tr
         if config.resume and ckpt is not None and os.path.lexists(ckpt):
             state = _restore(ckpt, program, optimizer, shuffle)
             log.info("resuming from %s after epoch %d", ckpt, state.epoch)
-        bar = tqdm(range(state.epoch, config.epochs), disable=not config.progress,
+        bar = tqdm(range(state.epoch, config.epochs), disable=not (config.progress and writer),
                    desc=f"SVI {program.spec.name}", unit="epoch", leave=False)
         for epoch in bar:
             state.train_elbo.append(_epoch(program, elbo, optimizer, data, n,
-                                           config.batch_size, shuffle))
+                                           config.batch_size, shuffle, parallel))
             postfix = {"elbo": f"{state.train_elbo[-1]:.3f}"}
             if validation is not None:
                 state.valid_elbo.append(evaluate(program, validation[0], validation[1]))
@@ -106,7 +130,7 @@ def train(program: Program, data: Mapping[str, torch.Tensor], n: int, config: Tr
             state.epoch = epoch + 1
             if config.patience is not None and state.bad_epochs >= config.patience:
                 state.stopped_early = True
-            if ckpt is not None:
+            if ckpt is not None and writer:
                 _save(ckpt, program, optimizer, shuffle, state)
             if state.stopped_early:
                 log.info("early stop after epoch %d: no held-out gain in %d epochs",
@@ -128,18 +152,24 @@ def _adam(program: Program, lr: float):
         return torch.optim.Adam(params, lr=lr)
 
 
-def _epoch(program, elbo, optimizer, data, n, batch_size, shuffle) -> float:
-    perm = torch.randperm(n, generator=shuffle)
-    shuffled = {k: v[perm] for k, v in data.items()}  # one gather; minibatches are views
+def _epoch(program, elbo, optimizer, data, n, batch_size, shuffle, parallel=None) -> float:
+    perm = torch.randperm(n, generator=shuffle)       # the same on every rank (same seed)
+    device = next(iter(data.values())).device
+    shuffled = {k: v[perm.to(device)] for k, v in data.items()}  # one gather; batches are views
     total = 0.0
     for start in range(0, n, batch_size):
         batch = {k: v[start:start + batch_size] for k, v in shuffled.items()}
         size = min(batch_size, n - start)
         optimizer.zero_grad()
-        loss = elbo.differentiable_loss(program.model, program.guide, batch, size)
+        if parallel is None:
+            loss = elbo.differentiable_loss(program.model, program.guide, batch, size)
+        else:
+            loss = parallel.loss(batch, size)
         loss.backward()
         optimizer.step()
-        total += float(loss.detach())
+        total += float(loss.detach()) / (parallel.world if parallel else 1)
+    if parallel is not None:
+        total = parallel.total(total)
     if not math.isfinite(total):
         raise PgmkitError(f"SVI diverged in model '{program.spec.name}' (the ELBO is {total}); "
                           "lower lr or check the data scale")
