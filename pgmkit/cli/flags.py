@@ -20,9 +20,10 @@ from pgmkit.errors import UnsupportedError
 COMMON = {"command", "func", "model", "data", "output", "json", "debug", "threads", "seed",
           "n", "_parser", "no_progress", "backend"}
 FIT = {
-    "BayesNet": {"method", "prior", "pseudo_count", "max_iter", "restarts"},
-    "DynamicBayesNet": {"sequence", "order", "groupby", "max_iter", "restarts"},
-    "MixtureModel": {"max_iter", "restarts"},
+    "BayesNet": {"method", "prior", "pseudo_count", "max_iter", "restarts", "tol"},
+    "DynamicBayesNet": {"sequence", "order", "groupby", "max_iter", "restarts", "tol",
+                        "pseudo_count"},
+    "MixtureModel": {"max_iter", "restarts", "tol", "pseudo_count"},
     "DeepModel": {"epochs", "batch_size", "lr", "png"},
     "AutoregressiveModel": {"epochs", "batch_size", "lr", "png"},
 }
@@ -37,7 +38,7 @@ SAMPLE = {
 BAYESNET_METHODS = {
     "mle": set(),
     "bayes": {"prior", "pseudo_count"},
-    "em": {"pseudo_count", "max_iter", "restarts", "seed"},
+    "em": {"pseudo_count", "max_iter", "restarts", "seed", "tol"},
 }
 #: Inputs a command reads: an output path may not be any of them.
 INPUT_DESTS = ("model", "data", "input", "logs", "batch", "validation", "models")

@@ -100,13 +100,14 @@ def _log_evidence(model, evidence: dict[str, str]) -> float:
 def probability(model, evidence: dict[str, str]) -> float:
     """log P(evidence) by the chain rule: one single-variable query per assigned variable
     (in log space once the running total is too small for pgmpy's float products)."""
+    exact = _log_evidence(model, evidence)     # cheap, and says when pgmpy cannot be trusted
+    if not exact > TRUSTED_LOG:
+        return exact
     spec, ve = model.spec, _ve(model)
     total, given = 0.0, {}
     for name in spec.topological_order():
         if name not in evidence:
             continue
-        if total < TRUSTED_LOG:
-            return _log_evidence(model, evidence)
         try:
             p = joint(ve, spec, [name], given)[spec[name].index(evidence[name])]
         except EvidenceError:

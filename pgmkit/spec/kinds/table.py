@@ -164,7 +164,9 @@ def row_lines(raw, parent_domains) -> list[int | None]:
     if isinstance(raw, Mapping):
         index = {assign: i for i, assign in
                  enumerate(itertools.product(*(d.states for d in parent_domains)))}
-        lines: list[int | None] = [None] * len(index)
+        # sized by the product, not the dict: a parent listing a state twice (reported by
+        # validation) makes two assignments one key
+        lines: list[int | None] = [None] * math.prod(len(d.states) for d in parent_domains)
         for key in raw:
             i = index.get(key_parts(key))
             if i is not None:
