@@ -151,12 +151,14 @@ class MixtureModel(Model):
             raise DataError(f"data must be a pandas DataFrame; received {type(data).__name__}")
         if ROW in data.columns:
             raise DataError(f"column '{ROW}' is reserved")
-        from pgmkit.data.columns import real_columns
+        from pgmkit.data.columns import check_real_columns, real_columns
         from pgmkit.errors import did_you_mean, format_choices
 
         have = [str(c) for c in data.columns]
         for name in self.spec.observed_names:
             v = self.spec[name]
+            if not v.is_discrete:       # x_0 for x[0]: name the spelling pgmkit reads
+                check_real_columns(name, v.domain.shape, have)
             for c in [name] if v.is_discrete else real_columns(name, v.domain.shape):
                 if c not in have:
                     raise DataError(f"the data has no column '{c}'{did_you_mean(c, have)}; "
