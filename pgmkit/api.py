@@ -27,6 +27,7 @@ PREFERENCE: dict[str, tuple[str, ...]] = {
     "fit": ("contraction", "pgmpy"),
     "fit_exact": ("autoregressive",),
     "fit_neural_sequences": ("neural_temporal",),
+    "fit_adversarial": ("adversarial",),
 }
 
 #: The model classes, in the order tried: a spec gets the first class whose defining
@@ -37,6 +38,7 @@ CLASSES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("smooth", "pgmkit.temporal.dynamic:DynamicBayesNet", ("forward_backward",)),
     ("fit_neural_sequences", "pgmkit.temporal.neural:NeuralTemporalModel", ("neural_temporal",)),
     ("fit_exact", "pgmkit.autoregressive:AutoregressiveModel", ("autoregressive",)),
+    ("fit_adversarial", "pgmkit.adversarial:AdversarialModel", ("adversarial",)),
     ("query", "pgmkit.bayesnet:BayesNet", ("pgmpy", "contraction")),
     ("fit_mixture", "pgmkit.mixture:MixtureModel", ("forward_backward",)),
     ("fit_svi", "pgmkit.deep:DeepModel", ("pyro",)),

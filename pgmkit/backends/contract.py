@@ -42,6 +42,7 @@ OPERATIONS: dict[str, str] = {
     "fit_sequences": "temporal EM over long-format logs",
     "fit_mixture": "static discrete-latent mixture: EM, posterior, log_likelihood, sample",
     "fit_svi": "stochastic variational inference; elbo, iwae, sample, encode",
+    "fit_adversarial": "implicit CPDs trained against critics; sample, encode, interpolate",
     "export": "the engine's own model object for the spec (to_pgmpy / to_pomegranate / to_pyro)",
     "fit_exact": "autoregressive models: exact log-likelihood, maximum-likelihood fit, sample, "
                  "complete",
@@ -66,6 +67,8 @@ REQUIREMENTS: dict[str, tuple[Callable, str]] = {
     "real_leaves": (_real_leaves, "real variables observed, without children or lags"),
     "latent": (lambda s: bool(s.latent_names), "at least one latent variable"),
     "autoregressive": (lambda s: "autoregressive" in s.kinds(), "an autoregressive variable"),
+    "adversarial": (lambda s: getattr(s.objective, "name", "") == "adversarial",
+                    "an adversarial objective ('objective: {adversarial: ...}')"),
 }
 
 
@@ -159,6 +162,7 @@ ENGINE_MODULES = (
     "pgmkit.backends.numpy.rules",
     "pgmkit.backends.autoregressive.rules",
     "pgmkit.backends.neural_temporal.rules",
+    "pgmkit.backends.adversarial.rules",
 )
 
 _ENGINES: dict[str, Engine] = {}

@@ -18,7 +18,8 @@ DATASETS = ("digits", "digits:train", "digits:test")
 
 
 def register(sub, shared) -> None:
-    p = sub.add_parser("train", help="fit a deep model by stochastic variational inference")
+    p = sub.add_parser("train", help="fit a deep model (by SVI, or adversarially when its spec "
+                       "names an adversarial objective)")
     p.add_argument("model", help="a .yaml file, a saved model directory, or an example name")
     p.add_argument("--data", required=True,
                    help="digits (the bundled digits, train split), digits:test, or a .npy/.npz/"
@@ -42,10 +43,13 @@ def register(sub, shared) -> None:
 
 
 def _training_options(p) -> None:
-    p.add_argument("--epochs", type=int, default=50, help="deep models: epochs (default 50)")
-    p.add_argument("--batch-size", type=int, default=100, help="deep models: minibatch size")
-    p.add_argument("--lr", type=float, default=1e-3, help="deep models: Adam learning rate")
-    p.add_argument("--png", help="deep models: write the ELBO curve here")
+    p.add_argument("--epochs", type=int, default=None,
+                   help="deep models: epochs (default 50; adversarial models 200)")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="deep models: minibatch size (default 100; adversarial models 64)")
+    p.add_argument("--lr", type=float, default=None,
+                   help="deep models: Adam learning rate (default 1e-3)")
+    p.add_argument("--png", help="deep models: write the ELBO (or adversarial loss) curves here")
 
 
 def read_data(ref: str, model):
@@ -103,7 +107,8 @@ def _require_deep(model):
 def _fit_and_save(model, data_ref: str, args, validation_ref: str | None = None) -> int:
     data = read_data(data_ref, model)
     valid = read_data(validation_ref, model) if validation_ref else None
-    fitted = model.fit(data, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+    fitted = model.fit(data, epochs=_or(args.epochs, 50), batch_size=_or(args.batch_size, 100),
+                       lr=_or(args.lr, 1e-3),
                        seed=args.seed if args.seed is not None else 0,
                        progress=show_progress(args), validation=valid,
                        patience=getattr(args, "patience", None),
@@ -133,11 +138,20 @@ def _fit_and_save(model, data_ref: str, args, validation_ref: str | None = None)
     return 0
 
 
+def _or(value, default):
+    return default if value is None else value
+
+
 def train(args) -> int:
+    from pgmkit.adversarial import AdversarialModel
     from pgmkit.cli.flags import refuse_train_flags
 
     refuse_train_flags(args)
     model = load_model(args.model)
+    if isinstance(model, AdversarialModel):
+        from pgmkit.cli.adversarial import train_model
+
+        return train_model(model, args)
     if model.operation != "fit_exact":        # autoregressive models train by exact likelihood
         model = _require_deep(load_model(args.model, "pyro"))
     return _fit_and_save(model, args.data, args, args.validation)

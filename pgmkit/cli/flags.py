@@ -26,6 +26,7 @@ FIT = {
     "MixtureModel": {"max_iter", "restarts", "tol", "pseudo_count"},
     "DeepModel": {"epochs", "batch_size", "lr", "png"},
     "AutoregressiveModel": {"epochs", "batch_size", "lr", "png"},
+    "AdversarialModel": {"epochs", "batch_size", "lr", "png"},
 }
 SAMPLE = {
     "BayesNet": {"given", "method"},
@@ -33,6 +34,7 @@ SAMPLE = {
     "MixtureModel": set(),
     "DeepModel": {"given", "png", "mean"},
     "AutoregressiveModel": {"given", "png"},
+    "AdversarialModel": {"given", "png"},
 }
 #: For discrete fits, the flags each method uses.
 BAYESNET_METHODS = {

@@ -22,6 +22,7 @@ KIND_MODULES = {
     "MixtureModel": "pgmkit.cli.temporal",
     "DeepModel": "pgmkit.cli.deep",
     "AutoregressiveModel": "pgmkit.cli.deep",
+    "AdversarialModel": "pgmkit.cli.adversarial",
 }
 DEMO_PARTS = ("discrete", "temporal", "deep")
 

@@ -11,6 +11,7 @@ from typing import Any, Mapping
 
 from pgmkit.errors import Problem, SpecError
 from pgmkit.spec.cpd_forms import parse_cpd, row_lines
+from pgmkit.spec import adversarial
 from pgmkit.spec.guide import parse_guide
 from pgmkit.spec.objectives import parse_objective
 from pgmkit.spec.model import Discrete, ModelSpec, ParentRef, Real, Variable
@@ -60,7 +61,12 @@ def build_spec(raw: Any, source: str | None = None, validate: bool = True) -> Mo
         if var is not None:
             variables.append(var)
     guide = parse_guide(raw.get("guide"), col, line_of(raw, "guide"))
-    objective = parse_objective(raw.get("objective"), col, line_of(raw, "objective"))
+    col.lines["objective"] = line_of(raw, "objective") or 0
+    raw_objective = raw.get("objective")
+    if adversarial.is_adversarial(raw_objective):  # nested options: its own reader
+        objective = adversarial.parse(raw_objective, col)
+    else:
+        objective = parse_objective(raw_objective, col, line_of(raw, "objective"))
     spec = ModelSpec(name=name, variables=tuple(variables), temporal=temporal, guide=guide,
                      objective=objective,
                      description=str(raw.get("description") or ""), source=source,

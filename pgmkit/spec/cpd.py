@@ -9,10 +9,12 @@ compares values exactly, which is what makes ``load(save(m)) == m`` a real check
 from __future__ import annotations
 
 from pgmkit.spec.kinds.base import CPD, arrays_equal, frozen_array
+from pgmkit.spec.kinds.implicit import ImplicitCPD
 from pgmkit.spec.kinds.linear_gaussian import LinearGaussianCPD
 from pgmkit.spec.kinds.neural import ACTIVATIONS, FAMILIES, NeuralCPD
 from pgmkit.spec.kinds.normal import NormalCPD
 from pgmkit.spec.kinds.table import TableCPD
 
-__all__ = ["CPD", "TableCPD", "NormalCPD", "LinearGaussianCPD", "NeuralCPD", "FAMILIES",
+__all__ = ["CPD", "TableCPD", "NormalCPD", "LinearGaussianCPD", "NeuralCPD", "ImplicitCPD",
+           "FAMILIES",
            "ACTIVATIONS", "frozen_array", "arrays_equal"]

@@ -135,7 +135,7 @@ class ModelSpec:
     temporal: bool = False
     guide: Mapping[str, NeuralCPD] = field(default_factory=dict)
     description: str = ""
-    objective: Objective | None = None
+    objective: Objective | None = None  # or pgmkit.spec.adversarial.Adversarial
     source: str | None = field(default=None, compare=False)
     lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
 

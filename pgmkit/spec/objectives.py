@@ -49,6 +49,8 @@ OBJECTIVES: dict[str, ObjectiveKind] = {o.name: o for o in (
     ObjectiveKind("iwae", {"num_particles": 8},
                   "the importance-weighted bound with num_particles samples (IWAE)"),
     ObjectiveKind("exact", {}, "the exact log-likelihood; every latent discrete and summed"),
+    # read by pgmkit.spec.adversarial (nested options); listed here for names and messages
+    ObjectiveKind("adversarial", {}, "implicit CPDs trained against critics (GANs)"),
 )}
 
 DEFAULT = "elbo"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pgmkit.spec import kinds
+from pgmkit.spec import adversarial
 from pgmkit.spec.guide import guide_dict
 from pgmkit.spec.objectives import objective_dict
 from pgmkit.spec.kinds.neural import to_dict as neural_dict  # noqa: F401  (kept importable)
@@ -45,5 +46,7 @@ def to_dict(spec: ModelSpec) -> dict:
     if spec.guide:
         out["guide"] = guide_dict(spec)
     if spec.objective is not None:
-        out["objective"] = objective_dict(spec.objective)
+        out["objective"] = (adversarial.to_dict(spec.objective)
+                            if isinstance(spec.objective, adversarial.Adversarial)
+                            else objective_dict(spec.objective))
     return out

@@ -8,7 +8,7 @@ from typing import Iterable
 import numpy as np
 
 from pgmkit.errors import Problem, SpecError, did_you_mean
-from pgmkit.spec import kinds
+from pgmkit.spec import game, kinds
 from pgmkit.spec.guide import check_guide
 from pgmkit.spec.kinds.table import TOLERANCE  # noqa: F401  (re-exported: the row-sum rule)
 from pgmkit.spec.model import Discrete, ModelSpec, Real, Variable
@@ -54,6 +54,7 @@ def problems(spec: ModelSpec) -> list[Problem]:
                 ("; a dependence on the past is written 'X[t-1]'" if spec.temporal else ""),
                 cycle[0])
     check_guide(spec, add)
+    game.problems(spec, add)
     return out
 
 

@@ -53,6 +53,7 @@ _MODULES = (
     "pgmkit.spec.kinds.neural",
     "pgmkit.spec.kinds.autoregressive",
     "pgmkit.spec.kinds.recurrent",
+    "pgmkit.spec.kinds.implicit",
 )
 
 #: The registry: kind name -> :class:`CPDKind`.
