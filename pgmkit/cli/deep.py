@@ -44,11 +44,14 @@ def register(sub, shared) -> None:
 
 def _training_options(p) -> None:
     p.add_argument("--epochs", type=int, default=None,
-                   help="deep models: epochs (default 50; adversarial models 200)")
+                   help="deep models: epochs (default 50; adversarial models 200; "
+                   "neural temporal models 10)")
     p.add_argument("--batch-size", type=int, default=None,
-                   help="deep models: minibatch size (default 100; adversarial models 64)")
+                   help="deep models: minibatch size (default 100; adversarial models 64; "
+                   "neural temporal models 32 sequences)")
     p.add_argument("--lr", type=float, default=None,
-                   help="deep models: Adam learning rate (default 1e-3)")
+                   help="deep models: Adam learning rate (default 1e-3; neural temporal "
+                   "models 1e-2)")
     p.add_argument("--png", help="deep models: write the ELBO (or adversarial loss) curves here")
 
 

@@ -27,6 +27,7 @@ FIT = {
     "DeepModel": {"epochs", "batch_size", "lr", "png"},
     "AutoregressiveModel": {"epochs", "batch_size", "lr", "png"},
     "AdversarialModel": {"epochs", "batch_size", "lr", "png"},
+    "NeuralTemporalModel": {"sequence", "order", "epochs", "batch_size", "lr"},
 }
 SAMPLE = {
     "BayesNet": {"given", "method"},
@@ -35,6 +36,7 @@ SAMPLE = {
     "DeepModel": {"given", "png", "mean"},
     "AutoregressiveModel": {"given", "png"},
     "AdversarialModel": {"given", "png"},
+    "NeuralTemporalModel": {"length"},
 }
 #: For discrete fits, the flags each method uses.
 BAYESNET_METHODS = {

@@ -20,6 +20,7 @@ KIND_MODULES = {
     "BayesNet": "pgmkit.cli.discrete",
     "DynamicBayesNet": "pgmkit.cli.temporal",
     "MixtureModel": "pgmkit.cli.temporal",
+    "NeuralTemporalModel": "pgmkit.cli.temporal",
     "DeepModel": "pgmkit.cli.deep",
     "AutoregressiveModel": "pgmkit.cli.deep",
     "AdversarialModel": "pgmkit.cli.adversarial",

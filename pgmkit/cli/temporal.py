@@ -1,8 +1,9 @@
-"""CLI for dynamic Bayesian networks and mixtures (the pomegranate-backed models).
+"""CLI for dynamic Bayesian networks, mixtures and neural temporal models.
 
 ``pgmkit fit models/bkt.yaml logs.csv --sequence student --order step --groupby skill -o fitted/``
 learns one model per skill; ``pgmkit smooth|filter|viterbi|predict MODEL LOGS --sequence ...
--o out.csv`` writes one row per input event. MODEL may be a folder written by a grouped fit.
+-o out.csv`` writes one row per input event. MODEL may be a folder written by a grouped fit
+or by the fit of a neural temporal model (``model.yaml`` plus ``weights.pt``).
 """
 from __future__ import annotations
 
@@ -64,21 +65,58 @@ def _query(args) -> int:
     from pgmkit.temporal.dynamic import TemporalQueries
 
     model = load_model(args.model, getattr(args, "backend", None))
+    method = getattr(model, QUERIES[args.query][0], None)
+    if _is_neural(model):
+        for flag, value in (("--groupby", args.groupby), ("--keep", args.keep)):
+            if value:
+                raise UnsupportedError(f"{flag} does not apply to '{args.command}' of a "
+                                       f"NeuralTemporalModel ('{model.spec.name}'); it would "
+                                       "be ignored")
+        logs = read_logs(args.logs, args.order)
+        return output_table(method(logs, sequence=args.sequence, order=args.order), args)
     if not isinstance(model, TemporalQueries):
         raise UnsupportedError(f"'{args.command}' needs a temporal model; '{args.model}' is a "
                                f"{type(model).__name__}")
     logs = read_logs(args.logs, args.order)
-    method = getattr(model, QUERIES[args.query][0])
     return output_table(method(logs, sequence=args.sequence, order=args.order,
                                groupby=args.groupby, keep=args.keep), args)
 
 
+def _is_neural(model) -> bool:
+    return type(model).__name__ == "NeuralTemporalModel"
+
+
+def _fit_neural(model, args, progress: bool) -> int:
+    """Maximum likelihood by minibatches; training flags left unset keep the defaults of
+    :meth:`NeuralTemporalModel.fit`."""
+    from pgmkit.cli.common import emit
+
+    options = {k: getattr(args, k) for k in ("epochs", "batch_size", "lr")
+               if getattr(args, k) is not None}
+    logs = read_logs(args.data, args.order)
+    fitted = model.fit(logs, sequence=args.sequence, order=args.order,
+                       seed=0 if args.seed is None else args.seed, progress=progress, **options)
+    where = fitted.save(args.output)
+    h = fitted.history
+    summary = {"model": model.spec.name, "output": str(where), "method": h.method,
+               "epochs": h.extra["epochs"], "sequences": h.extra["sequences"],
+               "events": h.extra["events"],
+               "log_likelihood_per_event": h.log_likelihood[-1] if h.log_likelihood else None}
+    text = (f"fitted '{model.spec.name}' for {summary['epochs']} epochs on "
+            f"{summary['sequences']} sequences ({summary['events']} events): log-likelihood "
+            f"per event {summary['log_likelihood_per_event']:.4f}; saved to {where}")
+    emit(summary if args.json else text, args)
+    return 0
+
+
 def fit(model, args) -> int:
-    """``pgmkit fit`` for DynamicBayesNet and MixtureModel."""
+    """``pgmkit fit`` for DynamicBayesNet, MixtureModel and NeuralTemporalModel."""
     from pgmkit.cli.common import emit, read_table, show_progress
     from pgmkit.mixture import MixtureModel
 
     progress = show_progress(args)
+    if _is_neural(model):
+        return _fit_neural(model, args, progress)
     seed = 0 if args.seed is None else args.seed
     # unset options fall back to the EM driver's defaults, the same as in Python
     options = {k: v for k, v in (("max_iter", args.max_iter), ("restarts", args.restarts),
@@ -116,7 +154,8 @@ def _save(fitted, output: str, name: str) -> Path:
 
 
 def sample(model, args) -> int:
-    """``pgmkit sample`` for DynamicBayesNet (long-format sequences) and MixtureModel."""
+    """``pgmkit sample`` for DynamicBayesNet and NeuralTemporalModel (long-format
+    sequences) and MixtureModel."""
     from pgmkit.cli.common import output_table
     from pgmkit.mixture import MixtureModel
 
