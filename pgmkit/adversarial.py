@@ -17,6 +17,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from pgmkit.base import Model
+from pgmkit.checks import validated
 from pgmkit.errors import DataError, SpecError, UnsupportedError, did_you_mean, format_choices
 from pgmkit.spec.game import layout
 from pgmkit.spec.model import ModelSpec
@@ -130,6 +131,7 @@ class AdversarialModel(Model):
                 "code": cat[0] if cat else None, "codes": codes, "encoded": lay.encoded}
 
     # -- training -----------------------------------------------------------------------
+    @validated
     def fit(self, data, epochs: int = EPOCHS, batch_size: int = BATCH_SIZE, lr: float = LR,
             seed: int = 0, progress: bool = True,
             checkpoint_dir: str | os.PathLike | None = None,
@@ -216,6 +218,7 @@ class AdversarialModel(Model):
             out[name] = self.game.features(name, tensor)
         return out
 
+    @validated
     def sample(self, n: int, given: Mapping[str, Any] | None = None,
                seed: int | None = None) -> dict[str, np.ndarray]:
         """Draw ``n`` samples, keyed by variable (the ``given`` ones left out).
@@ -251,6 +254,7 @@ class AdversarialModel(Model):
             return {b: self.game.generators[b](fixed[a])}
         return {a: self.game.encoders[a](fixed[b])}
 
+    @validated
     def encode(self, x, variable: str | None = None) -> np.ndarray:
         """Per row of ``x``: the encoder's code (BiGAN), or the critic's q head for an InfoGAN
         code (class probabilities for a categorical code, the mean for a real one).
@@ -287,6 +291,7 @@ class AdversarialModel(Model):
                 out = torch.softmax(out, dim=1)
             return out.double().numpy()
 
+    @validated
     def interpolate(self, start, end, steps: int = 8, variable: str | None = None,
                     given: Mapping[str, Any] | None = None, seed: int = 0) -> np.ndarray:
         """Generated images along the straight line between two codes of a latent.
@@ -335,6 +340,7 @@ class AdversarialModel(Model):
         return arr.reshape((len(arr),) + tuple(var.domain.shape))
 
     # -- evaluation -----------------------------------------------------------------------
+    @validated
     def score(self, n: int = 1000, seed: int = 0) -> dict[str, Any]:
         """The digit scores of :func:`pgmkit.evaluate.score` (Frechet distance, MMD, classes
         covered, and class accuracy / code matching / class kept where they apply)."""

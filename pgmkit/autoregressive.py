@@ -16,6 +16,7 @@ import numpy as np
 
 from pgmkit.backends.forward_backward.kernel import single_threaded  # torch-free at import
 from pgmkit.base import Model
+from pgmkit.checks import validated
 from pgmkit.errors import DataError, SpecError, did_you_mean, format_choices
 from pgmkit.results import FitHistory
 from pgmkit.spec.model import ModelSpec
@@ -168,6 +169,7 @@ class AutoregressiveModel(Model):
         return xt, y
 
     # -- likelihood and training -----------------------------------------------------------
+    @validated
     @single_threaded
     def log_likelihood(self, x, per_row: bool = False):
         """Exact ``log p(x | parents)`` in nats: the total, or one value per row.
@@ -196,11 +198,13 @@ class AutoregressiveModel(Model):
 
         return pd.Series(values, name=LOG_LIKELIHOOD)
 
+    @validated
     def bits_per_dim(self, x) -> float:
         """Mean negative log-likelihood in bits per dimension (``-log2 p(x) / D``)."""
         n = self._rows(x if not isinstance(x, Mapping) else x[self.var.name]).shape[0]
         return -self.log_likelihood(x) / (n * self.var.domain.size * np.log(2.0))
 
+    @validated
     @single_threaded
     def fit(self, data, epochs: int = 50, batch_size: int = 100, lr: float = 1e-3,
             seed: int = 0, progress: bool = True, validation=None, patience: int | None = None,
@@ -256,6 +260,7 @@ class AutoregressiveModel(Model):
         return self
 
     # -- generation ------------------------------------------------------------------------
+    @validated
     def sample(self, n: int, given: Mapping[str, Any] | None = None,
                seed: int | None = None) -> dict[str, np.ndarray]:
         """``n`` exact draws ``{"x": (n, *shape)}``, given the parents' values if any.
@@ -272,6 +277,7 @@ class AutoregressiveModel(Model):
         out = self._fill(blank, given or {}, seed, particles=1)
         return {self.var.name: out}
 
+    @validated
     def complete(self, x, given: Mapping[str, Any] | None = None, seed: int | None = 0,
                  particles: int = 64) -> np.ndarray:
         """Fill the NaN entries of ``x`` by drawing them given the observed ones.

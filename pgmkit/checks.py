@@ -151,10 +151,12 @@ RULES: dict[str, Callable[[str, Any], Any]] = {
     "patience": _optional(lambda k, v: whole(k, v, 1)),
     "chunk_size": _optional(lambda k, v: whole(k, v, 1)),
     "min_pattern_rows": lambda k, v: whole(k, v, 1),
+    "particles": lambda k, v: whole(k, v, 1),
     "seed": seed,
     "tol": lambda k, v: v if v is None or _not_nan(v) else real(k, v),   # -inf: run all
     "lr": lambda k, v: real(k, v, 0.0, strict=True),
     "pseudo_count": _optional(lambda k, v: real(k, v, 0.0)),
+    "clip": _optional(lambda k, v: real(k, v, 0.0, strict=True)),   # None: no clipping
     "max_cost": _optional(lambda k, v: real(k, v, 0.0, strict=True)),
     "evidence": evidence,
     "given": evidence,

@@ -31,14 +31,35 @@ def require_dask():
     return dd
 
 
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
 def is_parquet(path) -> bool:
-    """True for a ``.parquet`` file or a folder holding Parquet files (a partitioned log)."""
+    """True for a path named ``*.parquet`` / ``*.pq`` (whatever is there: :func:`read_parquet`
+    names what is wrong) or a folder holding Parquet files (a partitioned log)."""
     if not (isinstance(path, (str, bytes)) or hasattr(path, "__fspath__")):
         return False
     p = Path(os.fsdecode(path))
-    if p.is_file():
-        return p.suffix in (".parquet", ".pq")
+    if p.suffix in PARQUET_SUFFIXES:
+        return True
     return p.is_dir() and any(p.rglob("*.parquet"))
+
+
+def parquet_files(path) -> list[Path]:
+    """The Parquet files at ``path`` (a file, or every ``*.parquet`` under a folder), each
+    checked by the safe-file rules first: a missing path, a FIFO or device (pyarrow would
+    block on it or read forever), a loop of links or a folder without Parquet files is a
+    DataError naming the path. No size limit: Parquet is streamed partition by partition."""
+    from pgmkit.io.safe import checked_file
+
+    p = Path(os.fsdecode(path))
+    if not p.is_dir():
+        return [checked_file(p, "Parquet file", DataError, limit=2**62)]
+    files = sorted(f for f in p.rglob("*") if f.suffix in PARQUET_SUFFIXES)
+    if not files:
+        raise DataError(f"{p}: folder holds no .parquet files; expected a Parquet file or "
+                        "a folder of them")
+    return [checked_file(f, "Parquet file", DataError, limit=2**62) for f in files]
 
 
 def read_parquet(path):
@@ -49,10 +70,12 @@ def read_parquet(path):
     except ImportError:
         raise UnsupportedError(f"reading Parquet needs pyarrow; {INSTALL_HINT}") from None
     p = Path(os.fsdecode(path))
+    parquet_files(p)
     try:
         frame = dd.read_parquet(str(p), split_row_groups="adaptive")
     except Exception as exc:  # pyarrow raises many types for unreadable files
-        raise DataError(f"cannot read Parquet '{p}': {exc}") from None
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"{p}: not a readable Parquet file or folder ({first})") from None
     log.info("reading Parquet '%s' as %d partitions", p, frame.npartitions)
     return frame
 

@@ -201,17 +201,21 @@ class GroupedDynamicBayesNet(TemporalQueries, Model, Mapping):
         index_path = folder / INDEX_FILE
         if not index_path.is_file():
             raise DataError(f"'{folder}' has no {INDEX_FILE}: not a grouped model folder")
+        from pgmkit.errors import SpecError
         from pgmkit.io.safe import read_text
+        from pgmkit.spec.yaml_io import parse_yaml
 
-        try:
-            index = yaml.safe_load(read_text(index_path, "group index", DataError))
-        except (yaml.YAMLError, RecursionError) as exc:
+        text = read_text(index_path, "group index", DataError)
+        try:    # the model files' reader: the same alias-bomb, depth and tag limits
+            index = parse_yaml(text, source=str(index_path)) if text.strip() else None
+        except SpecError as exc:
             raise DataError(f"{index_path}: not a readable group index ({exc})") from None
         groups = index.get("groups") if isinstance(index, dict) else None
-        if (not isinstance(groups, dict) or not index.get("groupby") or not all(
+        if (not isinstance(groups, dict) or not isinstance(index.get("groupby"), str)
+                or not index["groupby"] or not all(
                 isinstance(n, str) and "/" not in n and "\\" not in n for n in groups.values())):
             raise DataError(f"{index_path}: not a group index written by pgmkit (expected "
                             "'groupby' and 'groups' mapping each group to a file in the folder)")
-        models = {label: wrap(read_spec(folder / name))
-                  for label, name in index["groups"].items()}
-        return cls(models, index["groupby"])
+        models = {str(label): wrap(read_spec(folder / str(name)))
+                  for label, name in groups.items()}
+        return cls(models, str(index["groupby"]))

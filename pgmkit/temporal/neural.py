@@ -17,6 +17,7 @@ import numpy as np
 
 from pgmkit.backends.forward_backward.kernel import single_threaded  # torch-free at import
 from pgmkit.base import Model
+from pgmkit.checks import validated
 from pgmkit.errors import DataError, SpecError, UnsupportedError
 from pgmkit.results import FitHistory
 from pgmkit.spec.model import ModelSpec
@@ -81,6 +82,7 @@ class NeuralTemporalModel(Model):
         return logs, batch, Events(batch)
 
     # -- training ------------------------------------------------------------------------
+    @validated
     @single_threaded
     def fit(self, logs, sequence: str = "sequence", order: str = "step", epochs: int = 10,
             batch_size: int = 32, lr: float = 1e-2, seed: int = 0, progress: bool = True,
@@ -165,6 +167,7 @@ class NeuralTemporalModel(Model):
         return dict(logs=logs, batch=batch, packed=packed, log_e=log_e, outs=outs,
                     log_init=log_init, log_trans=log_trans, log_c=log_c, log_alpha=log_alpha)
 
+    @validated
     def log_likelihood(self, logs, sequence: str = "sequence", order: str = "step",
                        per_row: bool = False):
         """Exact log-likelihood of the logs (nats): the total, or per event
@@ -174,6 +177,7 @@ class NeuralTemporalModel(Model):
             return float(r["log_c"].double().sum())
         return per_row_series(r["log_c"].double().numpy(), r["batch"].rows, r["logs"].index)
 
+    @validated
     def predict_next(self, logs, sequence: str = "sequence", order: str = "step"):
         """Per event, each modeled variable's distribution given the events before it (and
         the event's own inputs): ``P(var=state)`` columns, ``E(var)`` for real ones."""
@@ -195,11 +199,13 @@ class NeuralTemporalModel(Model):
                 cols.update({c: mean[:, i] for i, c in enumerate(names)})
         return _frame(r["logs"], r["batch"], cols, sequence, order, None)
 
+    @validated
     def filter(self, logs, sequence: str = "sequence", order: str = "step"):
         """``p(chain_t | events 1..t)`` per event: columns ``P(chain=state)``."""
         r = self._run(logs, sequence, order)
         return self._chain_frame(r, r["log_alpha"].exp(), sequence, order)
 
+    @validated
     def smooth(self, logs, sequence: str = "sequence", order: str = "step"):
         """``p(chain_t | all events of the sequence)`` per event: columns ``P(chain=state)``."""
         from pgmkit.backends.neural_temporal.forward import smooth
@@ -209,6 +215,7 @@ class NeuralTemporalModel(Model):
         post = smooth(r["log_trans"], r["log_e"], r["log_alpha"], r["packed"].batch_sizes)
         return self._chain_frame(r, post, sequence, order)
 
+    @validated
     def viterbi(self, logs, sequence: str = "sequence", order: str = "step"):
         """The most probable hidden path: the chain's state per event and the path's
         log-probability (joint with the events) per sequence."""
@@ -234,6 +241,7 @@ class NeuralTemporalModel(Model):
         return _frame(r["logs"], r["batch"], cols, sequence, order, None)
 
     # -- sampling ------------------------------------------------------------------------
+    @validated
     @single_threaded
     def sample_sequences(self, n: int, length: int, seed: int | None = None,
                          sequence: str = "sequence", order: str = "step"):

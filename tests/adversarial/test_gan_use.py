@@ -102,9 +102,9 @@ def test_data_mistakes_are_named(cgan, digits_small):
         cgan.sample(2, given={"y": "7x"})
     with pytest.raises(DataError, match="not a variable of model 'tiny_cgan'"):
         cgan.sample(2, given={"w": "1"})
-    with pytest.raises(DataError, match="n must be a whole number >= 1"):
+    with pytest.raises(DataError, match="argument 'n' must be a whole number >= 1"):
         cgan.sample(0)
-    with pytest.raises(DataError, match="batch_size >= 1"):
+    with pytest.raises(DataError, match="argument 'batch_size' must be a whole number >= 1"):
         cgan.fit({"x": x, "y": y.astype(str)}, batch_size=0, progress=False)
     with pytest.raises(UnsupportedError, match="no encoder and no info code"):
         cgan.encode(x[:2])
