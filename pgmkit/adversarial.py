@@ -22,7 +22,7 @@ from pgmkit.errors import DataError, SpecError, UnsupportedError, did_you_mean, 
 from pgmkit.spec.game import layout
 from pgmkit.spec.model import ModelSpec
 
-SPEC_FILE, WEIGHTS_FILE = "model.yaml", "weights.pt"
+from pgmkit.io.saved import SPEC_FILE, WEIGHTS_FILE  # noqa: F401  (re-exported)
 EPOCHS, BATCH_SIZE, LR = 200, 64, 1e-3
 
 
@@ -357,33 +357,17 @@ class AdversarialModel(Model):
     def save(self, path: str | os.PathLike, fmt: str | None = None) -> Path:
         """Write a directory: ``model.yaml`` (the spec) and ``weights.pt`` (every network,
         critics included, so training can go on)."""
-        import torch
+        from pgmkit.io.saved import save_model_dir
 
-        from pgmkit.io.files import write_spec
-
-        folder = Path(path)
-        folder.mkdir(parents=True, exist_ok=True)
-        write_spec(self.spec, folder / SPEC_FILE)
-        tmp = folder / (WEIGHTS_FILE + ".tmp")
-        torch.save(self.game.state_dict(), tmp)
-        os.replace(tmp, folder / WEIGHTS_FILE)
-        return folder
+        return save_model_dir(self.spec, self.game.state_dict(), path)
 
     @classmethod
     def load_dir(cls, path: str | os.PathLike) -> "AdversarialModel":
         """Read a directory written by :meth:`save` (weights loaded with ``weights_only``)."""
-        import torch
+        from pgmkit.io.saved import load_model_dir
 
-        from pgmkit.io.files import read_spec
-
-        folder = Path(path)
-        if not (folder / SPEC_FILE).is_file():
-            raise SpecError(f"{folder} is not a saved model: it has no {SPEC_FILE}")
-        spec = read_spec(folder / SPEC_FILE)
-        weights = None
-        if (folder / WEIGHTS_FILE).is_file():
-            weights = torch.load(folder / WEIGHTS_FILE, weights_only=True)
-        return cls(spec, weights=weights)
+        return load_model_dir(path, lambda spec, weights: cls(spec, weights=weights),
+                              "adversarial model")
 
     def copy(self) -> "AdversarialModel":
         """A model with the same spec and a copy of the weights (fit it, keep this one)."""

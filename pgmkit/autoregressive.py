@@ -21,7 +21,7 @@ from pgmkit.errors import DataError, SpecError, did_you_mean, format_choices
 from pgmkit.results import FitHistory
 from pgmkit.spec.model import ModelSpec
 
-SPEC_FILE, WEIGHTS_FILE = "model.yaml", "weights.pt"
+from pgmkit.io.saved import SPEC_FILE, WEIGHTS_FILE  # noqa: F401  (re-exported)
 _CHUNK = 4096  # rows per evaluation call
 
 
@@ -352,31 +352,17 @@ class AutoregressiveModel(Model):
 
     def save(self, path: str | os.PathLike, fmt: str | None = None) -> Path:
         """Write a directory: ``model.yaml`` (the spec) and ``weights.pt`` (the state dict)."""
-        import torch
+        from pgmkit.io.saved import save_model_dir
 
-        from pgmkit.io.files import write_spec
-
-        folder = Path(path)
-        folder.mkdir(parents=True, exist_ok=True)
-        write_spec(self.spec, folder / SPEC_FILE)
-        tmp = folder / (WEIGHTS_FILE + ".tmp")
-        torch.save(self.network.state_dict(), tmp)
-        os.replace(tmp, folder / WEIGHTS_FILE)
-        return folder
+        return save_model_dir(self.spec, self.network.state_dict(), path)
 
     @classmethod
     def load_dir(cls, path: str | os.PathLike) -> "AutoregressiveModel":
         """Read a directory written by :meth:`save` (weights loaded with ``weights_only``)."""
-        import torch
+        from pgmkit.io.saved import load_model_dir
 
-        from pgmkit.io.files import read_spec
-
-        folder = Path(path)
-        spec = read_spec(folder / SPEC_FILE)
-        weights = None
-        if (folder / WEIGHTS_FILE).is_file():
-            weights = torch.load(folder / WEIGHTS_FILE, weights_only=True)
-        return cls(spec, weights=weights)
+        return load_model_dir(path, lambda spec, weights: cls(spec, weights=weights),
+                              "autoregressive model")
 
 
 def _is_suffix(missing: np.ndarray, order: np.ndarray) -> bool:

@@ -19,7 +19,7 @@ from pgmkit.errors import DataError, SpecError, UnsupportedError
 from pgmkit.results import FitHistory
 from pgmkit.spec.model import ModelSpec
 
-SPEC_FILE, WEIGHTS_FILE = "model.yaml", "weights.pt"
+from pgmkit.io.saved import SPEC_FILE, WEIGHTS_FILE  # noqa: F401  (re-exported)
 _CHUNK = 512  # rows per evaluation call: bounds memory of K particles x enumerated states
 
 
@@ -350,39 +350,19 @@ class DeepModel(Model):
         >>> pgmkit.load(d).spec == pgmkit.example("vae").spec
         True
         """
-        from pgmkit.io.files import write_spec
-        from pgmkit.io.safe import make_dirs, save_weights
+        from pgmkit.io.saved import save_model_dir
 
         if not getattr(self, "_writer", True):      # a data-parallel fit: rank 0 writes
             return Path(path)
-        folder = make_dirs(path, "saved model folder")
-        write_spec(self.spec, folder / SPEC_FILE)
-        save_weights(self.program.state_dict(), folder / WEIGHTS_FILE)
-        return folder
+        return save_model_dir(self.spec, self.program.state_dict(), path)
 
     @classmethod
     def load_dir(cls, path: str | os.PathLike) -> "DeepModel":
         """Read a directory written by :meth:`save` (weights loaded with ``weights_only=True``)."""
-        from pgmkit.io.files import read_spec
-        from pgmkit.io.safe import load_weights
+        from pgmkit.io.saved import load_model_dir
 
-        folder = Path(path)
-        if not os.path.lexists(folder / SPEC_FILE):
-            raise SpecError(f"{folder} is not a saved deep model: it has no {SPEC_FILE}")
-        spec = read_spec(folder / SPEC_FILE)
-        if not os.path.lexists(folder / WEIGHTS_FILE):
-            # save() always writes both: a folder without weights would load untrained
-            raise SpecError(f"{folder / WEIGHTS_FILE}: missing; a saved deep model has its "
-                            f"weights next to {SPEC_FILE}")
-        weights = load_weights(folder / WEIGHTS_FILE, "weights file", SpecError)
-        if not isinstance(weights, dict):
-            raise SpecError(f"{folder / WEIGHTS_FILE}: not a weights file written by pgmkit "
-                            f"(a {type(weights).__name__}, not a state dict)")
-        try:
-            return cls(spec, weights=weights)
-        except (RuntimeError, KeyError, TypeError, ValueError) as exc:
-            raise SpecError(f"{folder / WEIGHTS_FILE} does not fit {folder / SPEC_FILE}: "
-                            f"{str(exc).splitlines()[0]}") from None
+        return load_model_dir(path, lambda spec, weights: cls(spec, weights=weights),
+                              "deep model")
 
     def copy(self) -> "DeepModel":
         """A model with the same spec and a copy of the weights (fit it, keep this one)."""

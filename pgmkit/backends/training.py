@@ -153,16 +153,20 @@ def _epoch(module, n, batch_loss, optimizer, gen, config: TrainConfig, batches) 
 
 def _save(path: Path, module, optimizer, gen, state: TrainState) -> None:
     """Write the checkpoint atomically: a crash mid-write leaves the previous one intact."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    from pgmkit.io.safe import make_dirs, save_weights
+
+    make_dirs(path.parent, "checkpoint folder")
     payload = {"module": module.state_dict(), "optimizer": optimizer.state_dict(),
                "generator": gen.get_state(), "state": dict(vars(state))}
-    tmp = path.with_suffix(".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
+    save_weights(payload, path, "checkpoint")
 
 
 def _restore(path: Path, module, optimizer, gen) -> TrainState:
-    payload = torch.load(path, weights_only=True)
+    from pgmkit.io.safe import load_weights
+
+    payload = load_weights(path, "checkpoint")
+    if not isinstance(payload, dict) or "module" not in payload:
+        raise DataError(f"{path}: not a checkpoint written by pgmkit")
     try:
         module.load_state_dict(payload["module"])
     except RuntimeError as exc:

@@ -23,7 +23,7 @@ from pgmkit.results import FitHistory
 from pgmkit.spec.model import ModelSpec
 from pgmkit.temporal.queries import _frame, per_row_series, samples_frame
 
-SPEC_FILE, WEIGHTS_FILE = "model.yaml", "weights.pt"
+from pgmkit.io.saved import SPEC_FILE, WEIGHTS_FILE  # noqa: F401  (re-exported)
 
 
 class NeuralTemporalModel(Model):
@@ -274,27 +274,14 @@ class NeuralTemporalModel(Model):
     def save(self, path: str | os.PathLike, fmt: str | None = None) -> Path:
         """Write a directory: ``model.yaml`` (the spec, learned tables included) and
         ``weights.pt`` (the networks' state dict)."""
-        import torch
+        from pgmkit.io.saved import save_model_dir
 
-        from pgmkit.io.files import write_spec
-
-        folder = Path(path)
-        folder.mkdir(parents=True, exist_ok=True)
-        write_spec(self.spec, folder / SPEC_FILE)
-        tmp = folder / (WEIGHTS_FILE + ".tmp")
-        torch.save(self.network.state_dict(), tmp)
-        os.replace(tmp, folder / WEIGHTS_FILE)
-        return folder
+        return save_model_dir(self.spec, self.network.state_dict(), path)
 
     @classmethod
     def load_dir(cls, path: str | os.PathLike) -> "NeuralTemporalModel":
         """Read a directory written by :meth:`save` (weights loaded with ``weights_only``)."""
-        import torch
+        from pgmkit.io.saved import load_model_dir
 
-        from pgmkit.io.files import read_spec
-
-        folder = Path(path)
-        weights = None
-        if (folder / WEIGHTS_FILE).is_file():
-            weights = torch.load(folder / WEIGHTS_FILE, weights_only=True)
-        return cls(read_spec(folder / SPEC_FILE), weights=weights)
+        return load_model_dir(path, lambda spec, weights: cls(spec, weights=weights),
+                              "neural temporal model")

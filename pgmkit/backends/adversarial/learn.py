@@ -213,22 +213,24 @@ def _cycle_epoch(game: Game, data, batch_size, shuffle, gopt, copt, state) -> di
 
 def _save(path: Path, game: Game, gopt, copt, shuffle, state: TrainState) -> None:
     """Write the checkpoint atomically: a crash mid-write leaves the previous one intact."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    from pgmkit.io.safe import make_dirs, save_weights
+
+    make_dirs(path.parent, "checkpoint folder")
     payload = {"game": game.state_dict(), "generator_optimizer": gopt.state_dict(),
                "critic_optimizer": copt.state_dict(), "torch_rng": torch.get_rng_state(),
                "shuffle_rng": shuffle.get_state(), "state": dict(vars(state))}
-    tmp = path.with_suffix(".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
+    save_weights(payload, path, "checkpoint")
 
 
 def _restore(path: Path, game: Game, gopt, copt, shuffle) -> TrainState:
+    from pgmkit.io.safe import load_weights
+
+    payload = load_weights(path, "checkpoint")
     try:
-        payload = torch.load(path, weights_only=True)
         game.load_state_dict(payload["game"])
         gopt.load_state_dict(payload["generator_optimizer"])
         copt.load_state_dict(payload["critic_optimizer"])
-    except (RuntimeError, KeyError, ValueError) as exc:
+    except (RuntimeError, KeyError, TypeError, ValueError) as exc:
         raise DataError(f"checkpoint {path} does not fit model '{game.spec.name}': "
                         f"{str(exc).splitlines()[0]}") from None
     torch.set_rng_state(payload["torch_rng"])
