@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import copy
 import os
-from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
 
 from pgmkit.backends.forward_backward.kernel import single_threaded  # torch-free at import
-from pgmkit.base import Model
+from pgmkit.networked import NetworkModel
 from pgmkit.checks import validated
 from pgmkit.errors import DataError, SpecError, did_you_mean, format_choices
 from pgmkit.results import FitHistory
@@ -25,7 +24,7 @@ from pgmkit.io.saved import SPEC_FILE, WEIGHTS_FILE  # noqa: F401  (re-exported)
 _CHUNK = 4096  # rows per evaluation call
 
 
-class AutoregressiveModel(Model):
+class AutoregressiveModel(NetworkModel):
     """An exact-likelihood model ``p(x | parents) = prod_d p(x_d | x_<d, parents)``.
 
     Parameters
@@ -47,6 +46,7 @@ class AutoregressiveModel(Model):
     1.0
     """
 
+    saved_what = "autoregressive model"
     operation = "fit_exact"
 
     def __init__(self, spec: ModelSpec, backend: str | None = None,
@@ -339,30 +339,10 @@ class AutoregressiveModel(Model):
         return out.reshape((n,) + tuple(self.var.domain.shape))
 
     # -- size and persistence -----------------------------------------------------------
-    def copy(self) -> "AutoregressiveModel":
-        """A model with the same spec and weights; fitting it leaves this one untouched."""
-        out = type(self)(self.spec, backend=self.backend if self._explicit else None,
-                         weights=self._weights)
-        out.history = self.history
-        return out
-
     def num_parameters(self) -> int:
         """Weights that reach the output (masked-out connections are not counted)."""
         return int(self.network.num_parameters())
 
-    def save(self, path: str | os.PathLike, fmt: str | None = None) -> Path:
-        """Write a directory: ``model.yaml`` (the spec) and ``weights.pt`` (the state dict)."""
-        from pgmkit.io.saved import save_model_dir
-
-        return save_model_dir(self.spec, self.network.state_dict(), path)
-
-    @classmethod
-    def load_dir(cls, path: str | os.PathLike) -> "AutoregressiveModel":
-        """Read a directory written by :meth:`save` (weights loaded with ``weights_only``)."""
-        from pgmkit.io.saved import load_model_dir
-
-        return load_model_dir(path, lambda spec, weights: cls(spec, weights=weights),
-                              "autoregressive model")
 
 
 def _is_suffix(missing: np.ndarray, order: np.ndarray) -> bool:

@@ -10,13 +10,12 @@ logs. Same long-format logs and the same ``fit(logs, sequence=, order=)`` call a
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
 
 from pgmkit.backends.forward_backward.kernel import single_threaded  # torch-free at import
-from pgmkit.base import Model
+from pgmkit.networked import NetworkModel
 from pgmkit.checks import validated
 from pgmkit.errors import DataError, SpecError, UnsupportedError
 from pgmkit.results import FitHistory
@@ -26,7 +25,7 @@ from pgmkit.temporal.queries import _frame, per_row_series, samples_frame
 from pgmkit.io.saved import SPEC_FILE, WEIGHTS_FILE  # noqa: F401  (re-exported)
 
 
-class NeuralTemporalModel(Model):
+class NeuralTemporalModel(NetworkModel):
     """A temporal model with network CPDs, fitted by exact maximum likelihood on logs.
 
     Examples
@@ -39,6 +38,7 @@ class NeuralTemporalModel(Model):
     True
     """
 
+    saved_what = "neural temporal model"
     operation = "fit_neural_sequences"
 
     def __init__(self, spec: ModelSpec, backend: str | None = None,
@@ -260,28 +260,7 @@ class NeuralTemporalModel(Model):
         return samples_frame(self.spec, values, sequence, order)
 
     # -- size and persistence -----------------------------------------------------------
-    def copy(self) -> "NeuralTemporalModel":
-        """A model with the same spec and weights; fitting it leaves this one untouched."""
-        out = type(self)(self.spec, backend=self.backend if self._explicit else None,
-                         weights=self._weights)
-        out.history = self.history
-        return out
-
     def num_parameters(self) -> int:
         """Learnable numbers: network weights and table logits."""
         return self.network.num_parameters()
 
-    def save(self, path: str | os.PathLike, fmt: str | None = None) -> Path:
-        """Write a directory: ``model.yaml`` (the spec, learned tables included) and
-        ``weights.pt`` (the networks' state dict)."""
-        from pgmkit.io.saved import save_model_dir
-
-        return save_model_dir(self.spec, self.network.state_dict(), path)
-
-    @classmethod
-    def load_dir(cls, path: str | os.PathLike) -> "NeuralTemporalModel":
-        """Read a directory written by :meth:`save` (weights loaded with ``weights_only``)."""
-        from pgmkit.io.saved import load_model_dir
-
-        return load_model_dir(path, lambda spec, weights: cls(spec, weights=weights),
-                              "neural temporal model")

@@ -3,28 +3,16 @@ from __future__ import annotations
 
 import pytest
 
+from tests import torch_threads
+
 import pgmkit
 from tests.deep.helpers import tiny_vae
 
 
 @pytest.fixture(scope="session", autouse=True)
 def one_torch_thread():
-    """Tiny networks on a shared 2-core machine: a second intra-op thread only spins and
-    waits (20x slower under load). Set for this directory's tests, restored afterwards;
-    OMP_NUM_THREADS carries it into the CLI subprocesses."""
-    import os
-
-    import torch
-
-    before, env = torch.get_num_threads(), os.environ.get("OMP_NUM_THREADS")
-    torch.set_num_threads(1)
-    os.environ["OMP_NUM_THREADS"] = "1"
-    yield
-    torch.set_num_threads(before)
-    if env is None:
-        os.environ.pop("OMP_NUM_THREADS", None)
-    else:
-        os.environ["OMP_NUM_THREADS"] = env
+    with torch_threads.one_torch_thread():
+        yield
 
 
 @pytest.fixture(scope="session")
