@@ -21,6 +21,13 @@ The plan, built once and cached on the compiled network:
 5. estimates the per-row cost of the batched pass and refuses past the budget with
    ``CostError``.
 
+*Hard* evidence columns (observed in every row the plan serves) leave the graph before
+triangulation: a CPD that mentions one is sliced per row at the observed state, so
+the cliques are those of the network with these variables instantiated, often orders
+of magnitude smaller (andes with its wide evidence: 390k entries per row with every
+column soft, 7.5k with eight hard). ``propagate`` picks which columns to make hard
+and groups the rows by which of those they observe.
+
 ``propagate`` runs the batched pass; ``sampling`` draws from a tree built without
 steps 3-4.
 """
@@ -51,6 +58,7 @@ class Clique:
     belief: np.ndarray | None = None     # constant collect-phase belief (no evidence below)
     base: np.ndarray | None = None       # table times the constant messages from below
     gathered: tuple[tuple[int, int], ...] = ()   # (evidence column, stride) sliced from base
+    hard: tuple[int, ...] = ()           # hard evidence among its table's axes (sliced per row)
 
     @property
     def size(self) -> int:
@@ -69,6 +77,9 @@ class TreePlan:
     cards: tuple[int, ...]
     flops_per_row: float
     elements_per_row: float
+    #: factors over hard evidence only: (table, ((variable, stride), ...)), one per-row value
+    scalars: tuple = ()
+    hard: frozenset = frozenset()
 
     def axes(self, c: int, variables) -> tuple[int, ...]:
         """Broadcast shape (after the row axis) of a factor over ``variables`` in clique c."""
@@ -158,9 +169,12 @@ def cliques_of(adj: dict[int, set[int]], order: list[int]):
     return sets, {v: parent[v] for v in sets}, home
 
 
-def triangulate(net: CompiledNet, nodes: set[int]):
-    """The cheaper (total clique entries) of the min-fill and min-weight triangulations."""
+def triangulate(net: CompiledNet, nodes: set[int], hard=frozenset()):
+    """The cheaper (total clique entries) of the min-fill and min-weight triangulations
+    of the moral graph of ``nodes`` with the ``hard`` variables removed."""
     adj = moral_graph(net, nodes)
+    if hard:
+        adj = {v: nb - hard for v, nb in adj.items() if v not in hard}
     best = None
     for rule in ("fill", "weight"):
         order = elimination_order(adj, net.cards, rule)
@@ -173,40 +187,55 @@ def triangulate(net: CompiledNet, nodes: set[int]):
 
 # -- the plan -----------------------------------------------------------------------
 def build_tree(net: CompiledNet, evidence, targets, *, fold: bool = True,
-               max_cost: float | None = None) -> TreePlan:
+               max_cost: float | None = None, hard=()) -> TreePlan:
     """Compile the junction forest for these evidence columns and queried variables.
 
-    With ``fold=False`` every variable of the network is kept, no clique is folded
-    and nothing is summed out (what sampling needs).
+    ``hard`` (a subset of ``evidence``) are columns observed in every row the plan will
+    serve: they leave the graph and are sliced out of the tables per row (see the
+    module's docstring); no queried variable may be hard. With ``fold=False`` every
+    variable of the network is kept, no clique is folded and nothing is summed out
+    (what sampling needs).
     """
-    evidence, targets = tuple(evidence), tuple(targets)
+    evidence, targets, hard = tuple(evidence), tuple(targets), frozenset(hard)
+    soft = tuple(e for e in evidence if e not in hard)
     nodes = net.ancestors(set(evidence) | set(targets)) if fold else set(range(len(net.names)))
-    if not nodes:
-        return TreePlan([], (), (), {}, frozenset(), net.cards, 0.0, 0.0)
-    order, sets, parent, home = triangulate(net, nodes)
+    if not nodes - hard:
+        return TreePlan([], (), (), {}, frozenset(), net.cards, 0.0, 0.0,
+                        _scalars(net, nodes, hard), hard)
+    order, sets, parent, home = triangulate(net, nodes, hard)
     ids = {v: i for i, v in enumerate(sets)}
     largest = max(math.prod(net.cards[u] for u in s) for s in sets.values())
     if largest > MAX_CLIQUE_ENTRIES:     # refuse before building the tables
         check_cost(net, targets, float(largest), float(MAX_ELEMENTS_PER_ROW) * 2, max_cost)
-    cliques = [Clique(tuple(sorted(s)), np.ones([net.cards[u] for u in sorted(s)]))
-               for s in sets.values()]
     pos = {v: i for i, v in enumerate(order)}
+    place, extra = {}, {i: set() for i in range(len(sets))}
     for v in sorted(nodes):              # each table goes where its family was eliminated
-        first = min(net.scope(v), key=pos.__getitem__)
-        _multiply_in(cliques[ids[home[first]]], net.tables[v], net.scope(v), net.cards)
+        scope = [u for u in net.scope(v) if u not in hard]
+        if scope:
+            place[v] = ids[home[min(scope, key=pos.__getitem__)]]
+            extra[place[v]] |= set(net.scope(v)) & hard
+    cliques = []
+    for i, s in enumerate(sets.values()):
+        variables = tuple(sorted(s | extra[i]))
+        cliques.append(Clique(variables, np.ones([net.cards[u] for u in variables]),
+                              hard=tuple(sorted(extra[i]))))
+    for v, c in place.items():
+        _multiply_in(cliques[c], net.tables[v], net.scope(v), net.cards)
     links = {i: set() for i in range(len(cliques))}
     for v, p in parent.items():
         if p is not None:
             links[ids[v]].add(ids[p])
             links[ids[p]].add(ids[v])
-    ev_host = {e: _smallest(cliques, e) for e in evidence}
+    ev_host = {e: _smallest(cliques, e) for e in soft}
     for e, c in ev_host.items():
         cliques[c].evidence += (e,)
-    roots = _root(cliques, links, ev_host)
+    hosting = set(ev_host.values()) | {i for i, c in enumerate(cliques) if c.hard}
+    roots = _root(cliques, links, hosting)
     order_all = _post_order(cliques, roots)
     for c in order_all:
         cl = cliques[c]
-        cl.has_evidence = bool(cl.evidence) or any(cliques[k].has_evidence for k in cl.children)
+        cl.has_evidence = bool(cl.evidence or cl.hard) or \
+            any(cliques[k].has_evidence for k in cl.children)
     hosts = {t: _target_host(cliques, t) for t in targets}
     wanted = set(hosts.values())
     active = set()
@@ -238,10 +267,21 @@ def build_tree(net: CompiledNet, evidence, targets, *, fold: bool = True,
     if fold:
         _gather(cliques, order, set(targets), net.cards)
     plan = TreePlan(cliques, order, tuple(r for r in roots if r in active), hosts,
-                    frozenset(needed), net.cards, 0.0, 0.0)
+                    frozenset(needed), net.cards, 0.0, 0.0, _scalars(net, nodes, hard), hard)
     plan.flops_per_row, plan.elements_per_row = _cost(plan)
     check_cost(net, tuple(targets), plan.flops_per_row, plan.elements_per_row, max_cost)
     return plan
+
+
+def _scalars(net: CompiledNet, nodes, hard) -> tuple:
+    """The CPDs whose whole family is hard evidence: one value per row, by a gather."""
+    out = []
+    for v in sorted(nodes):
+        scope = net.scope(v)
+        if all(u in hard for u in scope):
+            strides = [math.prod(net.cards[u] for u in scope[i + 1:]) for i in range(len(scope))]
+            out.append((np.ascontiguousarray(net.tables[v]).ravel(), tuple(zip(scope, strides))))
+    return tuple(out)
 
 
 def _multiply_in(clique: Clique, table: np.ndarray, scope, cards) -> None:
@@ -256,9 +296,8 @@ def _smallest(cliques: list[Clique], v: int) -> int:
     return min((c.size, i) for i, c in enumerate(cliques) if v in c.variables)[1]
 
 
-def _root(cliques, links, ev_host) -> tuple[int, ...]:
+def _root(cliques, links, hosting) -> tuple[int, ...]:
     """Orient each tree of the forest from a root: its largest evidence-holding clique."""
-    hosting = set(ev_host.values())
     seen, roots = set(), []
     for start in range(len(cliques)):
         if start in seen:
@@ -365,7 +404,7 @@ def _gather(cliques, order, targets: set[int], cards) -> None:
         cl = cliques[c]
         if not cl.has_evidence:
             continue
-        cut = [e for e in cl.evidence if count[e] == 1 and e not in targets]
+        cut = [e for e in cl.evidence if count[e] == 1 and e not in targets] + list(cl.hard)
         if not cut:
             continue
         axes = [cl.variables.index(e) for e in cut]

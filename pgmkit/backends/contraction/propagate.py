@@ -81,6 +81,9 @@ def _product(base: np.ndarray, factors: list, log_ev: np.ndarray, out=None) -> n
 def collect(plan: TreePlan, codes: dict[int, np.ndarray], m: int):
     """Collect phase for ``m`` rows; returns (log evidence, beliefs, upward messages)."""
     log_ev = np.zeros(m)
+    with np.errstate(divide="ignore"):
+        for table, pairs in plan.scalars:    # CPDs of hard evidence only
+            log_ev += np.log(table[sum(codes[v] * stride for v, stride in pairs)])
     beliefs: dict[int, np.ndarray] = {}
     ups: dict[int, np.ndarray] = {}
     for c in plan.order:
@@ -168,24 +171,137 @@ def tree_batch(net, codes: np.ndarray, columns: list[int], targets: list[int],
                chunk_size: int | None = None, max_cost: float | None = None):
     """Log evidence per row and each target's posterior (``infer._run``'s contract).
 
-    The tree is compiled once per set of observed columns and targets and cached on
-    the network; raises ``CostError`` (also cached) when it is over the budget.
+    A few *key* evidence columns (:func:`choose_keys`) are hard evidence in the tree:
+    they leave the graph, which shrinks the cliques. A row that does not observe a key
+    is answered by conditioning on it: the row is run once per state of each missing
+    key and the copies are summed (log evidence) and mixed (posteriors) by their
+    weights, exactly. One tree serves every row; its cost per row is bounded by the
+    product of the missing keys' states. The tree is compiled once per (observed
+    columns, targets) and cached on the network; raises ``CostError`` (also cached)
+    when it is over the budget.
     """
+    n = codes.shape[0]
+    seen_cols = [j for j in range(len(columns)) if (codes[:, j] >= 0).any()]
+    evidence = tuple(sorted(columns[j] for j in seen_cols))
+    rows = {columns[j]: codes[:, j] for j in seen_cols}
+    keys = choose_keys(net, evidence, tuple(targets), rows, max_cost)
+    plan = _tree(net, evidence, tuple(targets), keys, max_cost)
+    if not keys:
+        log_ev, results = run(plan, rows, n, chunk_size)
+        return log_ev, [results[t] for t in targets]
+    rep, offsets, expanded = _expand(net, keys, rows)
+    le, res = run(plan, expanded, len(rep), chunk_size)
+    for t in keys:                           # a key queried: the state of each copy
+        if t in targets:
+            res[t] = (expanded[t][:, None] == np.arange(net.cards[t])).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        top = np.maximum.reduceat(le, offsets)
+        finite = np.isfinite(top)
+        w = np.exp(le - np.where(finite, top, 0.0)[rep])
+        w[~np.isfinite(le)] = 0.0
+        z = np.add.reduceat(w, offsets)
+        log_ev = np.where(finite, top + np.log(z), -np.inf)
+        w /= np.where(z > 0, z, 1.0)[rep]
+        out = []
+        for t in targets:
+            value = np.add.reduceat(np.where(w[:, None] > 0, res[t], 0.0) * w[:, None],
+                                    offsets, axis=0)
+            value[~finite] = np.nan
+            out.append(value)
+    return log_ev, out
+
+
+def _expand(net, keys, rows):
+    """One copy of each row per joint state of its missing keys.
+
+    Returns ``(rep, offsets, expanded)``: the original row of each copy, where each
+    row's copies start, and the codes of every column for the copies (keys filled in).
+    """
+    n = len(next(iter(rows.values())))
+    missing = np.stack([rows[k] < 0 for k in keys], axis=1)
+    cards = np.array([net.cards[k] for k in keys], dtype=np.int64)
+    copies = np.prod(np.where(missing, cards, 1), axis=1)
+    rep = np.repeat(np.arange(n), copies)
+    offsets = np.concatenate([[0], np.cumsum(copies)[:-1]])
+    j = np.arange(len(rep)) - offsets[rep]            # the copy's index within its row
+    expanded = {v: c[rep] for v, c in rows.items()}
+    stride = np.ones(n, dtype=np.int64)
+    for i in reversed(range(len(keys))):              # mixed radix over the missing keys
+        k = keys[i]
+        fill = missing[rep, i]
+        expanded[k] = np.where(fill, (j // stride[rep]) % cards[i], expanded[k])
+        stride = np.where(missing[:, i], stride * cards[i], stride)
+    return rep, offsets, expanded
+
+
+#: A key is added only if it cuts the estimated work per row by at least this factor.
+KEY_GAIN = 0.95
+#: Keys are considered while the tree's largest clique has more entries than this.
+KEY_CLIQUE = 2 ** 9
+#: At most this many key columns.
+MAX_KEYS = 8
+
+
+def _tree(net, evidence, targets, hard, max_cost):
     from pgmkit.backends.contraction.jtree import build_tree
     from pgmkit.errors import CostError
 
-    seen = [j for j in range(len(columns)) if (codes[:, j] >= 0).any()]
-    evidence = tuple(sorted(columns[j] for j in seen))
-    key = ("jtree", evidence, tuple(targets), max_cost)
+    key = ("jtree", evidence, targets, max_cost, hard)
     plan = net.plans.get(key)
     if plan is None:
         try:
-            plan = build_tree(net, evidence, targets, max_cost=max_cost)
+            plan = build_tree(net, evidence, [t for t in targets if t not in hard],
+                              max_cost=max_cost, hard=hard)
         except CostError as exc:
             plan = exc
         net.plans[key] = plan
     if isinstance(plan, CostError):
         raise plan
-    rows = {columns[j]: codes[:, j] for j in seen}
-    log_ev, results = run(plan, rows, codes.shape[0], chunk_size)
-    return log_ev, [results[t] for t in targets]
+    return plan
+
+
+def choose_keys(net, evidence, targets, rows, max_cost) -> tuple[int, ...]:
+    """Evidence columns worth making hard (cached per columns and targets).
+
+    Greedy: while the largest clique of the tree (with the keys so far hard) is large,
+    take from it the most connected column (per copy it adds to rows missing it), keep it
+    if the estimated work per row (total clique entries times the mean number of
+    copies rows missing keys need) falls by at least ``KEY_GAIN``.
+    """
+    import math
+
+    from pgmkit.backends.contraction.jtree import moral_graph, triangulate
+
+    cache = ("jtree-keys", evidence, targets)
+    if cache in net.plans:
+        return net.plans[cache]
+    nodes = net.ancestors(set(evidence) | set(targets))
+    share = {v: float((c >= 0).mean()) for v, c in rows.items()}
+    degree = {v: len(nb) for v, nb in moral_graph(net, nodes).items()}
+    n = len(next(iter(rows.values()))) if rows else 0
+    copies = np.ones(n)
+
+    def entries(sets):
+        return sum(math.prod(net.cards[u] for u in s) for s in sets)
+
+    keys: list[int] = []
+    sets = list(triangulate(net, nodes)[1].values())
+    work = entries(sets)
+    while len(keys) < MAX_KEYS and n:
+        big = max(sets, key=lambda s: math.prod(net.cards[u] for u in s))
+        if math.prod(net.cards[u] for u in big) <= KEY_CLIQUE:
+            break
+        pool = [v for v in big if v in share and v not in keys and share[v] >= 0.5]
+        if not pool:
+            break
+        pick = max(pool, key=lambda v: (degree[v] / (1 + (net.cards[v] - 1) * (1 - share[v])),
+                                        -v))
+        more = copies * np.where(rows[pick] < 0, net.cards[pick], 1)
+        trial = list(triangulate(net, nodes, frozenset(keys + [pick]))[1].values())
+        new = entries(trial) * float(more.mean())
+        if new > KEY_GAIN * work:
+            break
+        keys.append(pick)
+        sets, work, copies = trial, new, more
+    net.plans[cache] = tuple(sorted(keys))
+    return net.plans[cache]
