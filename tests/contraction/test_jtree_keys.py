@@ -98,3 +98,25 @@ def test_keys_shrink_the_tree_on_andes_and_agree_with_pgmpy():
     assert 1 <= len(keys) <= propagate.MAX_KEYS
     plans = [p for k, p in compile_net(spec).plans.items() if k[0] == "jtree" and k[-1] == keys]
     assert plans and plans[0].elements_per_row < 200_000
+
+
+def test_a_row_missing_every_key_is_bounded_and_exact(forced_keys, monkeypatch):
+    """Keys stop at MAX_COPIES joint states; a row missing all of them is still exact."""
+    monkeypatch.setattr(propagate, "MAX_KEYS", 8)
+    monkeypatch.setattr(propagate, "MAX_COPIES", 8)
+    spec = random_network(300, 8, zeros=False)
+    compile_net(spec).plans.clear()
+    rows = random_evidence(spec, np.random.default_rng(3), 12, 0.9)
+    rows.iloc[0] = None
+    rows.iloc[0, 0] = spec.variables[0].states[0]
+    out = query_batch(spec, list(spec.names), rows, strategy="jtree")
+    keys = keys_used(spec)
+    assert np.prod([spec.variables[k].card for k in keys]) <= 8
+    row = {spec.names[0]: spec.variables[0].states[0]}
+    (marg, axes), p_e = brute_posterior(spec, row, list(spec.names))
+    assert out["log_evidence"].iloc[0] == pytest.approx(np.log(p_e), abs=1e-12)
+    last = spec.names[-1]
+    k = axes.index(last)
+    want = marg.sum(axis=tuple(j for j in range(marg.ndim) if j != k))
+    got = out.loc[out.index[0], [f"P({last}={s})" for s in spec[last].states]]
+    np.testing.assert_allclose(got.to_numpy(dtype=float), want, rtol=0, atol=EXACT)

@@ -240,6 +240,8 @@ KEY_GAIN = 0.95
 KEY_CLIQUE = 2 ** 9
 #: At most this many key columns.
 MAX_KEYS = 8
+#: The keys' joint states (the copies a row missing every key needs) stay under this.
+MAX_COPIES = 256
 
 
 def _tree(net, evidence, targets, hard, max_cost):
@@ -266,7 +268,8 @@ def choose_keys(net, evidence, targets, rows, max_cost) -> tuple[int, ...]:
     Greedy: while the largest clique of the tree (with the keys so far hard) is large,
     take from it the most connected column (per copy it adds to rows missing it), keep it
     if the estimated work per row (total clique entries times the mean number of
-    copies rows missing keys need) falls by at least ``KEY_GAIN``.
+    copies rows missing keys need) falls by at least ``KEY_GAIN``. The keys' joint
+    states are capped (``MAX_COPIES``), which bounds the copies of any one row.
     """
     import math
 
@@ -291,7 +294,9 @@ def choose_keys(net, evidence, targets, rows, max_cost) -> tuple[int, ...]:
         big = max(sets, key=lambda s: math.prod(net.cards[u] for u in s))
         if math.prod(net.cards[u] for u in big) <= KEY_CLIQUE:
             break
-        pool = [v for v in big if v in share and v not in keys and share[v] >= 0.5]
+        room = MAX_COPIES // math.prod(net.cards[k] for k in keys)
+        pool = [v for v in big if v in share and v not in keys and share[v] >= 0.5
+                and net.cards[v] <= room]
         if not pool:
             break
         pick = max(pool, key=lambda v: (degree[v] / (1 + (net.cards[v] - 1) * (1 - share[v])),
