@@ -230,7 +230,10 @@ def build_tree(net: CompiledNet, evidence, targets, *, fold: bool = True,
     for e, c in ev_host.items():
         cliques[c].evidence += (e,)
     hosting = set(ev_host.values()) | {i for i, c in enumerate(cliques) if c.hard}
-    roots = _root(cliques, links, hosting)
+    # one query: root at a clique holding it, so the collect pass alone answers it
+    prefer = {i for i, c in enumerate(cliques) if targets[0] in c.variables} \
+        if len(targets) == 1 else set()
+    roots = _root(cliques, links, hosting, prefer)
     order_all = _post_order(cliques, roots)
     for c in order_all:
         cl = cliques[c]
@@ -296,8 +299,9 @@ def _smallest(cliques: list[Clique], v: int) -> int:
     return min((c.size, i) for i, c in enumerate(cliques) if v in c.variables)[1]
 
 
-def _root(cliques, links, hosting) -> tuple[int, ...]:
-    """Orient each tree of the forest from a root: its largest evidence-holding clique."""
+def _root(cliques, links, hosting, prefer=frozenset()) -> tuple[int, ...]:
+    """Orient each tree of the forest from a root: its largest ``prefer`` clique, else
+    its largest evidence-holding clique, else its largest."""
     seen, roots = set(), []
     for start in range(len(cliques)):
         if start in seen:
@@ -311,7 +315,7 @@ def _root(cliques, links, hosting) -> tuple[int, ...]:
                 if k not in seen:
                     seen.add(k)
                     todo.append(k)
-        pool = [c for c in comp if c in hosting] or comp
+        pool = [c for c in comp if c in prefer] or [c for c in comp if c in hosting] or comp
         root = max(pool, key=lambda c: (cliques[c].size, -c))
         roots.append(root)
         todo, cliques[root].parent = [root], -1
@@ -338,12 +342,13 @@ def _post_order(cliques, roots) -> list[int]:
 
 
 def _target_host(cliques, v: int) -> int:
-    """The clique answering ``v``: the smallest holding it among those with evidence
-    below (already on the batched path), else the shallowest smallest one."""
+    """The clique answering ``v``: a root holding it, else the smallest holding it among
+    those with evidence below (already on the batched path), else the shallowest
+    smallest one."""
     holding = [i for i, c in enumerate(cliques) if v in c.variables]
     onpath = [i for i in holding if cliques[i].has_evidence]
-    if onpath:
-        return min(onpath, key=lambda i: (cliques[i].size, i))
+    if onpath:                           # a root needs no distribute pass at all
+        return min(onpath, key=lambda i: (cliques[i].parent >= 0, cliques[i].size, i))
 
     def depth(i):
         d = 0
