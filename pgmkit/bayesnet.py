@@ -414,27 +414,29 @@ class BayesNet(Model):
         codes = encode_frame(self.spec, data)
         columns = [str(c) for c in data.columns]
         gaps = [c for j, c in enumerate(columns) if (codes[:, j] < 0).any()]
-        out = pd.DataFrame({c: decode(self.spec, c, np.maximum(codes[:, j], 0))
-                            for j, c in enumerate(columns)}, index=data.index)
+        filled = {}
         for j, c in enumerate(columns):
-            out.loc[codes[:, j] < 0, c] = None
+            values = decode(self.spec, c, np.maximum(codes[:, j], 0))
+            values[codes[:, j] < 0] = None
+            filled[c] = values
         if not gaps:
-            return out
+            return pd.DataFrame(filled, index=data.index)
         post = query_batch(self.spec, gaps, data, **options)
         ok = ~post["impossible"].to_numpy()
         if not ok.all():
             log.warning("%d row(s) have impossible evidence (first: %r); their gaps stay empty",
                         int((~ok).sum()), data.index[np.flatnonzero(~ok)[0]])
+        chance = {}
         for c in gaps:
             j = columns.index(c)
             probs = post[posterior_columns(c, self.spec[c].states)].to_numpy()
             fill = (codes[:, j] < 0) & ok
             best = probs[fill].argmax(axis=1)
-            out.loc[fill, c] = decode(self.spec, c, best)
-            prob = np.full(len(out), np.nan)
+            filled[c][fill] = decode(self.spec, c, best)
+            prob = np.full(len(data), np.nan)
             prob[fill] = probs[fill][np.arange(len(best)), best]
-            out[f"{c}.probability"] = prob
-        return out
+            chance[f"{c}.probability"] = prob
+        return pd.DataFrame(filled | chance, index=data.index)
 
     @route.rows("data")
     def predict(self, data: pd.DataFrame, target: str, backend: str | None = None,

@@ -163,3 +163,19 @@ def test_tree_cost_guard_refuses_before_building_tables():
     net = compile_net(spec)
     with pytest.raises(pgmkit.CostError, match="too costly"):
         build_tree(net, range(len(spec)), (), max_cost=1e3)
+
+
+def test_impute_on_a_wide_table_warns_nothing_and_keeps_the_column_order():
+    """120 columns with gaps: the result is built at once (no pandas fragmentation
+    warning), columns first, then one probability column per gap column."""
+    import warnings
+
+    spec = naive_bayes(120, seed=2)
+    rows = random_evidence(spec, np.random.default_rng(5), 20, 0.7)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = pgmkit.model(spec).impute(rows)
+    gaps = [c for c in rows.columns if rows[c].isna().any()]
+    assert len(gaps) > 100
+    assert list(out.columns) == list(rows.columns) + [f"{c}.probability" for c in gaps]
+    assert not out[list(rows.columns)].isna().any().any()
