@@ -12,6 +12,7 @@ from pgmkit.backends.contraction.compile import compile_net
 from pgmkit.backends.contraction.infer import query_batch
 from pgmkit.backends.contraction.jtree import build_tree
 from pgmkit.data.tables import encode_frame
+from tests.contraction.test_jtree import assert_every_marginal_is_brute_force
 from tests.crosscheck.test_batched_vs_pgmpy import (EXACT, VS_PGMPY, brute_posterior,
                                                      pgmpy_check, random_evidence,
                                                      random_network)
@@ -38,22 +39,7 @@ def test_keys_and_conditioning_match_brute_force(seed, forced_keys):
     rows = random_evidence(spec, np.random.default_rng(seed), 40, 0.6)
     out = query_batch(spec, list(spec.names), rows, strategy="jtree")
     assert keys_used(spec)
-    for i in range(len(rows)):
-        row = {k: v for k, v in rows.iloc[i].items() if isinstance(v, str)}
-        post, p_e = brute_posterior(spec, row, list(spec.names))
-        assert bool(out["impossible"].iloc[i]) == (p_e == 0)
-        if p_e == 0:
-            continue
-        assert out["log_evidence"].iloc[i] == pytest.approx(np.log(p_e), abs=EXACT * 10)
-        marg, axes = post
-        for name in spec.names:
-            got = out.loc[out.index[i], [f"P({name}={s})" for s in spec[name].states]]
-            if name in row:
-                want = np.eye(spec[name].card)[spec[name].states.index(row[name])]
-            else:
-                k = axes.index(name)
-                want = marg.sum(axis=tuple(j for j in range(marg.ndim) if j != k))
-            np.testing.assert_allclose(got.to_numpy(dtype=float), want, rtol=0, atol=EXACT)
+    assert_every_marginal_is_brute_force(spec, rows, out)
 
 
 @pytest.mark.parametrize("seed", range(4))
