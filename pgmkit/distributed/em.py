@@ -102,31 +102,25 @@ def _groups(frame, groupby: str | None) -> tuple:
     return tuple(pd.Index(labels).sort_values().tolist())
 
 
-@dataclasses.dataclass
-class RealRows:
-    """What random starts read of the data: real observations in the engine's row order."""
-
-    reals: dict
-
-
-def run_chain_em(layout, start, frame, sequence, order, groupby, *, reals=None,
+def run_chain_em(layout, start, frame, sequence, order, groupby, *, source, device=None,
                  pseudo_count=None, **options):
-    """The EM driver over a Dask log: ``(EMResult, sequences, groups)``."""
+    """The EM driver over a Dask log: ``(EMResult, sequences, groups)``.
+
+    ``frame`` holds whole sequences per partition; ``source`` is the log in input order
+    (before any repartition), which random starts read (:mod:`pgmkit.distributed.reals`).
+    ``device`` is where the workers run the E-steps (None: the CPU's numpy loops).
+    """
     from pgmkit.backends.forward_backward.learn import ChainEM
+    from pgmkit.distributed.reals import FrameReals
     from pgmkit.learn import em
 
     pseudo = em.PSEUDO_COUNT if pseudo_count is None else pseudo_count
     em.check_settings(options.get("max_iter", em.MAX_ITER), options.get("tol", em.TOL), pseudo)
     groups = _groups(frame, groupby)
-    problem = ChainEM(layout, start, len(groups), RealRows(reals or {}), pseudo)
-    if layout.gauss and reals is None and (
-            em.resolve_restarts(options.get("restarts"), problem.fully_given) > 1
-            or any(n not in start.loc for n in layout.gauss)):
-        raise UnsupportedError(
-            f"model '{layout.spec.name}': on Dask, random starts of the real variables "
-            f"{list(layout.gauss)} of a temporal model would need every row on the driver; "
-            "give their loc/scale in the spec and restarts=1")
-    shipped = ChainEM(layout, start, len(groups), None, pseudo)     # the workers' copy: no rows
+    reals = FrameReals(source, layout.spec, layout.gauss)
+    problem = ChainEM(layout, start, len(groups), reals, pseudo, device)
+    # the workers' copy draws no start, so it holds no frame
+    shipped = ChainEM(layout, start, len(groups), None, pseudo, device)
     with PartitionStore(frame, _pack_partition, shipped, layout.spec, sequence, order,
                         groupby, groups) as store:
         n_seq = store.map_reduce(_sequences, add_tuples)
@@ -138,22 +132,22 @@ def run_chain_em(layout, start, frame, sequence, order, groupby, *, reals=None,
 def fit_dynamic(model, method: str, arg: str, kwargs: dict):
     """``DynamicBayesNet.fit`` on a Dask log or a Parquet folder."""
     from pgmkit.backends.forward_backward.compile import params_from_specs, spec_for_group
-    from pgmkit.distributed.torchrun import cpu_engine_device
+    from pgmkit.distributed.torchrun import engine_device
     from pgmkit.results import FitHistory
 
     require_dask()
     model.engine("fit_sequences", kwargs.get("backend"))
-    cpu_engine_device(kwargs.get("device"), "forward-backward")
+    device = engine_device(kwargs.get("device"))
     if kwargs.get("method", "em") != "em":
         raise UnsupportedError(f"DynamicBayesNet.fit supports method='em'; received "
                                f"method='{kwargs['method']}'")
-    frame = as_frame(kwargs[arg])
+    source = as_frame(kwargs[arg])
     sequence, order, groupby = kwargs["sequence"], kwargs["order"], kwargs["groupby"]
-    check_columns(frame, [k for k in (sequence, order, groupby) if k], "the logs")
-    frame, _ = whole_sequences(frame, ([groupby] if groupby else []) + [sequence])
+    check_columns(source, [k for k in (sequence, order, groupby) if k], "the logs")
+    frame, _ = whole_sequences(source, ([groupby] if groupby else []) + [sequence])
     start = params_from_specs(model.layout, [model.spec])
     res, n_seq, groups = run_chain_em(model.layout, start, frame, sequence, order, groupby,
-                                      **_options(kwargs))
+                                      source=source, device=device, **_options(kwargs))
     history = FitHistory(tuple(res.log_likelihood), res.converged, tuple(res.restarts), "em",
                          {"events": res.stats.n, "sequences": n_seq,
                           "pseudo_count": kwargs["pseudo_count"],
@@ -180,20 +174,22 @@ def _group_history(res, g: int):
 def fit_grouped(family, method: str, arg: str, kwargs: dict):
     """``GroupedDynamicBayesNet.fit`` (refit in place) on a Dask log or a Parquet folder."""
     from pgmkit.backends.forward_backward.compile import params_from_specs, spec_for_group
+    from pgmkit.distributed.torchrun import engine_device
     from pgmkit.results import FitHistory
 
     require_dask()
     family.engine("fit_sequences", kwargs.get("backend"))
-    frame = as_frame(kwargs[arg])
+    device = engine_device(kwargs.get("device"))
+    source = as_frame(kwargs[arg])
     sequence, order = kwargs["sequence"], kwargs["order"]
     groupby = kwargs["groupby"] or family.groupby
-    check_columns(frame, [k for k in (sequence, order, groupby) if k], "the logs")
-    frame, _ = whole_sequences(frame, [groupby, sequence])
+    check_columns(source, [k for k in (sequence, order, groupby) if k], "the logs")
+    frame, _ = whole_sequences(source, [groupby, sequence])
     labels = _groups(frame, groupby)
     keys = [family._key(label) for label in labels]
     start = params_from_specs(family.layout, [family.models[k].spec for k in keys])
     res, n_seq, _ = run_chain_em(family.layout, start, frame, sequence, order, groupby,
-                                 **_options(kwargs))
+                                 source=source, device=device, **_options(kwargs))
     family.history = FitHistory(tuple(res.log_likelihood), res.converged, tuple(res.restarts),
                                 "em", {"events": res.stats.n, "sequences": n_seq,
                                        "pseudo_count": kwargs["pseudo_count"],
@@ -220,25 +216,9 @@ def fit_mixture(model, method: str, arg: str, kwargs: dict):
     numbered, _ = with_positions(frame)
     numbered = numbered.rename(columns={POSITION: ROW})
     start = params_from_specs(model.layout, [model.spec])
-    reals = _mixture_reals(model, numbered) if model.layout.gauss else None
-    res, _, _ = run_chain_em(model.layout, start, numbered, ROW, None, None, reals=reals,
+    res, _, _ = run_chain_em(model.layout, start, numbered, ROW, None, None, source=frame,
                              **_options(kwargs))
     history = FitHistory(tuple(res.log_likelihood), res.converged, tuple(res.restarts), "em",
                          {"rows": res.stats.n, "pseudo_count": kwargs["pseudo_count"],
                           "partitions": frame.npartitions})
     return model._refit(spec_for_group(model.layout, res.params, 0), history)
-
-
-def _mixture_reals(model, frame) -> dict:
-    """The real columns in row order: what the pandas path's random starts read."""
-    import pandas as pd
-
-    from pgmkit.data.sequences import real_columns
-
-    out = {}
-    for name in model.layout.gauss:
-        cols = real_columns(name, model.spec[name].domain.shape)
-        check_columns(frame, cols)
-        values = frame[cols].map_partitions(lambda p: p.apply(pd.to_numeric, errors="coerce"))
-        out[name] = values.compute().to_numpy(dtype=float)
-    return out

@@ -140,14 +140,13 @@ def _loss_class():
     return Loss
 
 
-def cpu_engine_device(device: str | None, engine: str) -> None:
-    """Validate ``device=`` for an engine that runs on the CPU only (forward-backward EM).
+def engine_device(device: str | None):
+    """The device an EM engine's E-step runs on: None for the CPU (the engine's own CPU
+    path, numpy loops for forward-backward), else the ``torch.device`` asked for.
 
-    ``None``/``"cpu"`` pass; CUDA where absent is the same PgmkitError as for deep
-    models; CUDA where present is an UnsupportedError naming the engine.
+    ``None``/``"cpu"`` give None; CUDA where absent or a bad name is the same error as
+    for deep models (:func:`resolve_device`).
     """
     if device is None or str(device) == "cpu":
-        return
-    resolve_device(device)                    # raises when CUDA is absent or the name is bad
-    raise UnsupportedError(f"the {engine} engine runs on the CPU; received device={device!r} "
-                           "(deep models train on CUDA: DeepModel.fit(device='cuda'))")
+        return None
+    return resolve_device(device)

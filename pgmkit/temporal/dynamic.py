@@ -64,9 +64,17 @@ class DynamicBayesNet(TemporalQueries, Model):
         group; ``pseudo_count`` (default 0, maximum likelihood) is a Dirichlet prior on
         every cell the starting CPD allows (zeros in a given CPD stay zero). Warns
         ``ConvergenceWarning`` / ``CollapseWarning`` when EM hit ``max_iter`` or emptied
-        or merged latent states. ``device`` is ``"cpu"`` (the forward-backward engine's
-        only device; ``"cuda"`` is refused with the reason). ``logs`` may also be a Dask
-        DataFrame or a Parquet file or folder (:mod:`pgmkit.distributed`).
+        or merged latent states. ``logs`` may also be a Dask DataFrame or a Parquet file
+        or folder (:mod:`pgmkit.distributed`).
+
+        ``device`` is where the E-steps run: ``None``/``"cpu"`` (default) is the CPU's
+        numpy forward-backward, fastest there; ``"cuda"`` (or ``"cuda:N"``) runs the
+        emission log-probabilities, forward and backward passes and expected counts in
+        torch on that GPU in float64, and only the statistics return to the CPU for the
+        M-step: the same fit as on the CPU (to 1e-9). Asking for CUDA where it is absent
+        raises a :class:`~pgmkit.errors.PgmkitError` that says so. On Dask the workers
+        run the E-steps on that device. The queries (``filter``, ``smooth``, ``viterbi``,
+        ``predict_next``, ``log_likelihood``) run on the CPU.
 
         Examples
         --------
@@ -80,10 +88,10 @@ class DynamicBayesNet(TemporalQueries, Model):
         from pgmkit.backends.forward_backward.learn import run_em
         from pgmkit.data.keep import check_log_columns
         from pgmkit.data.sequences import pack_logs, read_logs
-        from pgmkit.distributed.torchrun import cpu_engine_device
+        from pgmkit.distributed.torchrun import engine_device
 
         self.engine("fit_sequences", backend)
-        cpu_engine_device(device, "forward-backward")
+        dev = engine_device(device)
         if method != "em":
             raise UnsupportedError(f"DynamicBayesNet.fit supports method='em'; received "
                                    f"method='{method}'")
@@ -92,7 +100,7 @@ class DynamicBayesNet(TemporalQueries, Model):
         batch = pack_logs(self.spec, logs, sequence, order, groupby)
         start = params_from_specs(self.layout, [self.spec])
         res = run_em(self.layout, start, batch, max_iter=max_iter, tol=tol, restarts=restarts,
-                     seed=seed, pseudo_count=pseudo_count, progress=progress)
+                     seed=seed, pseudo_count=pseudo_count, progress=progress, device=dev)
         history = FitHistory(tuple(res.log_likelihood), res.converged, tuple(res.restarts), "em",
                              {"events": batch.num_events, "sequences": batch.num_sequences,
                               "pseudo_count": pseudo_count})

@@ -119,20 +119,23 @@ class GroupedDynamicBayesNet(TemporalQueries, Model, Mapping):
             groupby: str | None = None, max_iter: int = em.MAX_ITER, tol: float = em.TOL,
             restarts: int | None = None, seed: int | None = 0,
             pseudo_count: float = em.PSEUDO_COUNT, progress: bool = True,
-            backend: str | None = None) -> "GroupedDynamicBayesNet":
+            backend: str | None = None, device: str | None = None) -> "GroupedDynamicBayesNet":
         """Refit the groups present in ``logs`` by EM, in place; returns ``self``.
 
         Each group starts from its current CPDs (all groups in one batched EM, as in
         :meth:`DynamicBayesNet.fit`); groups absent from the logs keep theirs, and a
         group the family has no model for is a ``DataError``. Options and their defaults
-        as there (the one EM driver's, :mod:`pgmkit.learn.em`).
+        as there (the one EM driver's, :mod:`pgmkit.learn.em`), ``device`` too (CPU by
+        default; ``"cuda"`` runs the E-steps on the GPU, an error where there is none).
         """
         from pgmkit.backends.forward_backward.compile import params_from_specs, spec_for_group
         from pgmkit.backends.forward_backward.learn import run_em
         from pgmkit.data.keep import check_log_columns
         from pgmkit.data.sequences import pack_logs, read_logs
+        from pgmkit.distributed.torchrun import engine_device
 
         self.engine("fit_sequences", backend)
+        dev = engine_device(device)
         groupby = groupby or self.groupby
         logs = read_logs(logs, order)
         check_log_columns(self.spec, logs, sequence, order, groupby)
@@ -140,7 +143,7 @@ class GroupedDynamicBayesNet(TemporalQueries, Model, Mapping):
         keys = [self._key(label) for label in batch.groups]
         start = params_from_specs(self.layout, [self.models[k].spec for k in keys])
         res = run_em(self.layout, start, batch, max_iter=max_iter, tol=tol, restarts=restarts,
-                     seed=seed, pseudo_count=pseudo_count, progress=progress)
+                     seed=seed, pseudo_count=pseudo_count, progress=progress, device=dev)
         self.history = FitHistory(tuple(res.log_likelihood), res.converged, tuple(res.restarts),
                                   "em", {"events": batch.num_events,
                                          "sequences": batch.num_sequences,

@@ -35,13 +35,18 @@ class Bound:
         return kernel.forward(self.log_e, self.log_pi, self.trans, self.packed, self.labels)
 
 
-def bind(layout: Layout, params: Params, batch, packed: kernel.Packed | None = None) -> Bound:
-    """Compile ``params`` to tensors and score every event of ``batch`` under every state."""
+def bind(layout: Layout, params: Params, batch, packed: kernel.Packed | None = None,
+         device=None) -> Bound:
+    """Compile ``params`` to tensors and score every event of ``batch`` under every state.
+
+    The tensors live on ``packed.device`` (given ``packed``) or ``device``: None is the
+    CPU with the kernel's numpy loops, a ``torch.device`` keeps every pass there.
+    """
     import torch
 
     check_complete(layout, params)
-    packed = packed or kernel.pack_indices(batch, params.G)
-    log_pi = torch.as_tensor(log_initial(layout, params))
+    packed = packed or kernel.pack_indices(batch, params.G, device)
+    log_pi = torch.as_tensor(log_initial(layout, params), device=packed.device)
     trans = kernel.Transition(log_transition(layout, params), packed)
     return Bound(layout, params, batch, packed, log_pi, trans,
                  log_emissions(layout, params, batch, packed))
@@ -55,8 +60,8 @@ def log_emissions(layout: Layout, params: Params, batch, packed: kernel.Packed):
     """
     import torch
 
-    k = layout.K
-    out = torch.zeros((batch.num_events, k), dtype=torch.float64)
+    k, dev = layout.K, packed.device
+    out = torch.zeros((batch.num_events, k), dtype=torch.float64, device=dev)
     shared = params.G == 1
     g = packed.event_group
     for name, table in log_emission_tables(layout, params).items():
@@ -64,16 +69,17 @@ def log_emissions(layout: Layout, params: Params, batch, packed: kernel.Packed):
         if code is None:
             continue
         # an extra all-zero column is where missing values (code -1) look up
-        t = torch.as_tensor(np.concatenate([table, np.zeros(table.shape[:2] + (1,))], axis=2))
+        t = torch.as_tensor(np.concatenate([table, np.zeros(table.shape[:2] + (1,))], axis=2),
+                            device=dev)
         t = t.permute(0, 2, 1).contiguous()      # (G, card + 1, K)
-        c = torch.as_tensor(code)
+        c = torch.as_tensor(code, device=dev)
         out += t[0][c] if shared else t[g, c]
     for name, (loc, scale) in gaussian_by_state(layout, params).items():
         x = batch.reals.get(name)
         if x is None:
             continue
-        xt = torch.as_tensor(x)[:, None, :]
-        loc_t, scale_t = torch.tensor(loc), torch.tensor(scale)
+        xt = torch.as_tensor(x, device=dev)[:, None, :]
+        loc_t, scale_t = torch.tensor(loc, device=dev), torch.tensor(scale, device=dev)
         if shared:
             lp = kernel.log_normal(xt, loc_t[0][None], scale_t[0][None])
         else:
@@ -83,8 +89,8 @@ def log_emissions(layout: Layout, params: Params, batch, packed: kernel.Packed):
         code = batch.codes.get(name)
         if code is None:
             continue
-        c = torch.as_tensor(code)
-        idx = torch.as_tensor(layout.state_index(name))
+        c = torch.as_tensor(code, device=dev)
+        idx = torch.as_tensor(layout.state_index(name), device=dev)
         clash = (c[:, None] >= 0) & (idx[None, :] != c[:, None])
         out.masked_fill_(clash, float("-inf"))
     return out

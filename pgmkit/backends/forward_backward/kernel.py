@@ -11,6 +11,13 @@ per skill) needs all of these lifted, so this module is the missing piece, in to
 - the forward pass is scaled (per-step normalizers kept in log), emissions enter as
   ``exp(log e - max)``, so nothing underflows; expected transitions are summed with one
   matrix product instead of a ``K x K`` tensor per event.
+
+Two paths run the per-step loops. On the CPU (``Packed.device is None``, the default)
+they run on numpy views of the torch tensors: one small product per time step, where
+numpy's call overhead is a few microseconds and torch's tens. With a torch device
+(``Packed.device``, e.g. CUDA) every step stays in torch on that device, in float64,
+so the E-step never leaves it; both paths compute the same sums (the tests hold them
+equal to 1e-9, running the torch path on the CPU).
 """
 from __future__ import annotations
 
@@ -22,7 +29,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from pgmkit.errors import EvidenceError
-
 
 
 @contextlib.contextmanager
@@ -64,6 +70,7 @@ class Packed:
     event_group: "object"   # (E,) long tensor
     prev: "object"          # (E - n0,) packed index of the previous event of each later event
     G: int
+    device: "object" = None  # None: the numpy loops on the CPU; a torch.device: torch loops there
 
     @property
     def n0(self) -> int:
@@ -74,7 +81,9 @@ class Packed:
         return self.offsets[-1]
 
 
-def pack_indices(batch, G: int) -> Packed:
+def pack_indices(batch, G: int, device=None) -> Packed:
+    """The torch indices of ``batch`` for ``G`` parameter sets, on ``device`` (None: the
+    CPU, numpy loops)."""
     import torch
 
     bs = batch.batch_sizes.astype(np.int64)
@@ -84,9 +93,9 @@ def pack_indices(batch, G: int) -> Packed:
     # one parameter set serves every group of the data (a single model queried by group)
     seq_group = batch.group_codes if G > 1 else np.zeros_like(batch.group_codes)
     return Packed([int(b) for b in bs], [int(o) for o in batch.offsets],
-                  torch.as_tensor(seq_group, dtype=torch.long),
-                  torch.as_tensor(seq_group[batch.seq_of_event], dtype=torch.long),
-                  torch.as_tensor(prev, dtype=torch.long), G)
+                  torch.as_tensor(seq_group, dtype=torch.long, device=device),
+                  torch.as_tensor(seq_group[batch.seq_of_event], dtype=torch.long, device=device),
+                  torch.as_tensor(prev, dtype=torch.long, device=device), G, device)
 
 
 class Transition:
@@ -95,13 +104,14 @@ class Transition:
     def __init__(self, log_a: np.ndarray, packed: Packed):
         import torch
 
-        self.log_a = torch.as_tensor(log_a)
+        self.log_a = torch.as_tensor(log_a, device=packed.device)
         self.a = torch.exp(self.log_a)
         self.shared = self.a.shape[0] == 1
         self.a_seq = None if self.shared else self.a[packed.seq_group]
-        # numpy views for the per-step loops (see ``step_np``)
-        self.a_np = self.a.numpy()
-        self.a_seq_np = None if self.shared else self.a_seq.numpy()
+        # numpy views for the CPU's per-step loops (see ``step_np``)
+        on_cpu = packed.device is None
+        self.a_np = self.a.numpy() if on_cpu else None
+        self.a_seq_np = None if self.shared or not on_cpu else self.a_seq.numpy()
 
     def step_np(self, x: np.ndarray, n: int, transpose: bool = False) -> np.ndarray:
         """:meth:`step` on numpy arrays.
@@ -157,18 +167,35 @@ def forward(log_e, log_pi, trans: Transition, packed: Packed, labels=None) -> Fo
     m = torch.where(torch.isfinite(m), m, torch.zeros_like(m))
     e = torch.exp(log_e - m[:, None])
     alpha = torch.empty_like(e)
-    c = torch.empty(e.shape[0], dtype=e.dtype)
+    c = torch.empty(e.shape[0], dtype=e.dtype, device=e.device)
     n0 = packed.n0
     pi = torch.exp(log_pi)
     a = (pi[0] if pi.shape[0] == 1 else pi[packed.seq_group[:n0]]) * e[:n0]
     c[:n0] = a.sum(1)
     alpha[:n0] = a / c[:n0, None]
-    # the loop runs on numpy views of the same memory (see Transition.step_np)
-    # (row sums as a product with ones and row scaling through transposed views: numpy's
-    # reductions and broadcasts along a short last axis cost several times more)
+    if packed.device is None:
+        _forward_np(alpha, c, e, trans, packed)
+    else:
+        for t in range(1, len(packed.batch_sizes)):
+            s, n, ps = packed.offsets[t], packed.batch_sizes[t], packed.offsets[t - 1]
+            a = trans.step(alpha[ps:ps + n], n) * e[s:s + n]
+            c[s:s + n] = a.sum(1)
+            alpha[s:s + n] = a / c[s:s + n, None]
+    bad = ~(c > 0)
+    if bool(bad.any()):
+        _impossible(int(torch.nonzero(bad)[0]), labels)
+    return Forward(alpha, torch.log(c) + m, e, m)
+
+
+def _forward_np(alpha, c, e, trans: Transition, packed: Packed) -> None:
+    """The forward loop on numpy views of the same memory (see Transition.step_np).
+
+    Row sums are a product with ones and row scaling goes through transposed views:
+    numpy's reductions and broadcasts along a short last axis cost several times more.
+    """
     alpha_np, c_np, e_np = alpha.numpy(), c.numpy(), e.numpy()
     ones = np.ones(alpha_np.shape[1])
-    with np.errstate(divide="ignore", invalid="ignore"):   # impossible events: below
+    with np.errstate(divide="ignore", invalid="ignore"):   # impossible events: see forward
         for t in range(1, len(packed.batch_sizes)):
             s, n, ps = packed.offsets[t], packed.batch_sizes[t], packed.offsets[t - 1]
             a = trans.step_np(alpha_np[ps:ps + n], n)
@@ -176,10 +203,6 @@ def forward(log_e, log_pi, trans: Transition, packed: Packed, labels=None) -> Fo
             ct = a @ ones
             c_np[s:s + n] = ct
             np.multiply(a.T, 1.0 / ct, out=alpha_np[s:s + n].T)
-    bad = ~(c > 0)
-    if bool(bad.any()):
-        _impossible(int(torch.nonzero(bad)[0]), labels)
-    return Forward(alpha, torch.log(c) + m, e, m)
 
 
 def _impossible(event: int, labels) -> None:
@@ -196,9 +219,15 @@ def backward(fw: Forward, trans: Transition, packed: Packed):
     beta = torch.ones_like(fw.alpha)
     w = torch.zeros_like(fw.alpha)
     c = torch.exp(fw.log_c - fw.m)
-    # e / c once for every event, then the loop on numpy views (see Transition.step_np)
-    scaled = (fw.e / c[:, None]).numpy()
-    beta_np, w_np = beta.numpy(), w.numpy()
+    scaled = fw.e / c[:, None]          # e / c once for every event
+    if packed.device is not None:
+        for t in range(len(packed.batch_sizes) - 1, 0, -1):
+            s, n, ps = packed.offsets[t], packed.batch_sizes[t], packed.offsets[t - 1]
+            w[s:s + n] = beta[s:s + n] * scaled[s:s + n]
+            beta[ps:ps + n] = trans.step(w[s:s + n], n, transpose=True)
+        return beta, w
+    # the loop on numpy views of the same memory (see Transition.step_np)
+    scaled, beta_np, w_np = scaled.numpy(), beta.numpy(), w.numpy()
     for t in range(len(packed.batch_sizes) - 1, 0, -1):
         s, n, ps = packed.offsets[t], packed.batch_sizes[t], packed.offsets[t - 1]
         wt = np.multiply(beta_np[s:s + n], scaled[s:s + n], out=w_np[s:s + n])
@@ -211,12 +240,14 @@ def expected_transitions(fw: Forward, w, trans: Transition, packed: Packed):
     import torch
 
     n0, k = packed.n0, fw.alpha.shape[1]
-    if trans.shared:                   # numpy's gather and product: about 2x torch's here
+    if trans.shared and packed.device is None:   # numpy's gather and product: ~2x torch's here
         prev_alpha = np.take(fw.alpha.numpy(), packed.prev.numpy(), axis=0)
         counts = torch.from_numpy(prev_alpha.T @ w.numpy()[n0:])
         return (trans.a[0] * counts).unsqueeze(0)
     prev_alpha, nxt = fw.alpha[packed.prev], w[n0:]
-    out = torch.zeros(packed.G, k * k, dtype=prev_alpha.dtype)
+    if trans.shared:
+        return (trans.a[0] * (prev_alpha.T @ nxt)).unsqueeze(0)
+    out = torch.zeros(packed.G, k * k, dtype=prev_alpha.dtype, device=prev_alpha.device)
     groups = packed.event_group[n0:]
     chunk = max(1, 4_000_000 // (k * k))
     for s in range(0, prev_alpha.shape[0], chunk):

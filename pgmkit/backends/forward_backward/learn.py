@@ -10,7 +10,6 @@ stays zero). All groups (one model per skill, say) are fitted in the same batch.
 """
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,9 +17,11 @@ import numpy as np
 from pgmkit.backends.forward_backward import kernel
 from pgmkit.backends.forward_backward.compile import Layout, Params, family_axes
 from pgmkit.backends.forward_backward.engine import bind
+from pgmkit.backends.forward_backward.starts import (as_sample, child_arrays, children_of,
+                                                     complete_start, free_cells, random_params,
+                                                     symmetric_children)
 from pgmkit.learn import em
 
-log = logging.getLogger(__name__)
 VAR_FLOOR = 1e-6
 
 
@@ -54,7 +55,11 @@ def _merge(a: dict, b: dict, add) -> dict:
 
 
 def expected_counts(bound) -> Stats:
-    """One E-step over every sequence of the bound batch."""
+    """One E-step over every sequence of the bound batch.
+
+    Runs where the bound tensors live (see :func:`~pgmkit.backends.forward_backward.engine.bind`);
+    the statistics come back to the CPU as numpy arrays for the M-step.
+    """
     import torch
 
     pk, layout = bound.packed, bound.layout
@@ -63,34 +68,40 @@ def expected_counts(bound) -> Stats:
     beta, w = kernel.backward(fw, bound.trans, pk)
     gamma = fw.alpha * beta
     ge = pk.event_group
-    loglik = torch.zeros(g_count, dtype=gamma.dtype).index_add_(0, ge, fw.log_c)
-    gamma0 = torch.zeros(g_count, k, dtype=gamma.dtype).index_add_(0, pk.seq_group[:pk.n0],
-                                                                   gamma[:pk.n0])
-    gsum = torch.zeros(g_count, k, dtype=gamma.dtype).index_add_(0, ge, gamma)
+    like = {"dtype": gamma.dtype, "device": gamma.device}
+    loglik = torch.zeros(g_count, **like).index_add_(0, ge, fw.log_c)
+    gamma0 = torch.zeros(g_count, k, **like).index_add_(0, pk.seq_group[:pk.n0], gamma[:pk.n0])
+    gsum = torch.zeros(g_count, k, **like).index_add_(0, ge, gamma)
     xi = kernel.expected_transitions(fw, w, bound.trans, pk)
-    stats = Stats(loglik.numpy(), gamma0.numpy(), gsum.numpy(), xi.numpy(), n=pk.E)
+    stats = Stats(_host(loglik), _host(gamma0), _host(gsum), _host(xi), n=pk.E)
     for name in layout.emit:
         code = bound.batch.codes.get(name)
         if code is None:
             continue
         card = layout.spec[name].card
-        idx = ge * (card + 1) + torch.as_tensor(code).remainder(card + 1)   # -1 -> the extra slot
-        acc = torch.zeros(g_count * (card + 1), k, dtype=gamma.dtype).index_add_(0, idx, gamma)
-        stats.emit[name] = acc.reshape(g_count, card + 1, k)[:, :card].permute(0, 2, 1).numpy()
+        # -1 (missing) lands in an extra slot, dropped below
+        idx = ge * (card + 1) + torch.as_tensor(code, device=gamma.device).remainder(card + 1)
+        acc = torch.zeros(g_count * (card + 1), k, **like).index_add_(0, idx, gamma)
+        stats.emit[name] = _host(acc.reshape(g_count, card + 1, k)[:, :card].permute(0, 2, 1))
     for name in layout.gauss:
         x = bound.batch.reals.get(name)
         if x is None:
             continue
-        xt = torch.as_tensor(x)
+        xt = torch.as_tensor(x, device=gamma.device)
         seen = (~torch.isnan(xt)).to(gamma.dtype)
         xf = torch.nan_to_num(xt, nan=0.0)
         parts = []
         for vals in (seen, xf, xf * xf):
             outer = gamma[:, :, None] * vals[:, None, :]
-            acc = torch.zeros((g_count,) + outer.shape[1:], dtype=gamma.dtype)
-            parts.append(acc.index_add_(0, ge, outer).numpy())
+            acc = torch.zeros((g_count,) + outer.shape[1:], **like)
+            parts.append(_host(acc.index_add_(0, ge, outer)))
         stats.gauss[name] = tuple(parts)
     return stats
+
+
+def _host(t) -> np.ndarray:
+    """A tensor as a numpy array on the CPU (no copy for one already there)."""
+    return t.cpu().numpy()
 
 
 def _project(counts: np.ndarray, cards: tuple[int, ...], axes: list[int], tail: int = 0) -> np.ndarray:
@@ -139,102 +150,6 @@ def maximize(layout: Layout, stats: Stats, old: Params, free: Params, pseudo: fl
     return new
 
 
-def table_shapes(layout: Layout) -> dict[str, tuple[tuple[int, ...], tuple[int, ...] | None]]:
-    """Shapes of each discrete variable's table and (for lagged state variables) initial table."""
-    spec, out = layout.spec, {}
-    for v in spec.variables:
-        if not v.is_discrete:
-            continue
-        shape = tuple(spec[p.name].card for p in v.parents) + (v.card,)
-        init = (tuple(spec[p].card for p in v.parent_names) + (v.card,)
-                if v.name in layout.state and v.lagged_parents else None)
-        out[v.name] = (shape, init)
-    return out
-
-
-def free_cells(layout: Layout, start: Params, g_count: int) -> Params:
-    """Which cells EM may move: all, except the zeros of a given starting CPD."""
-    free = Params()
-    for name, (shape, init) in table_shapes(layout).items():
-        for target, src, shp in ((free.tables, start.tables, shape), (free.initial, start.initial, init)):
-            if shp is None:
-                continue
-            base = (src[name] > 0).astype(float) if name in src else np.ones((1,) + shp)
-            target[name] = np.broadcast_to(base, (g_count,) + shp).copy()
-    return free
-
-
-def random_params(layout: Layout, free: Params, g_count: int, batch, rng) -> Params:
-    """Random CPDs (Dirichlet(1) rows over the free cells; Gaussian means at data points)."""
-    out = Params()
-    for src, target in ((free.tables, out.tables), (free.initial, out.initial)):
-        for name, mask in src.items():
-            x = rng.gamma(1.0, size=mask.shape) * mask + 1e-12 * mask
-            target[name] = x / x.sum(-1, keepdims=True)
-    for name in layout.gauss:
-        v = layout.spec[name]
-        pshape = tuple(layout.spec[p].card for p in v.parent_names)
-        x = batch.reals.get(name)
-        size = v.domain.size
-        if x is None or not np.isfinite(x).any():
-            x = np.zeros((1, size))
-        rows = x[np.isfinite(x).all(axis=1)] if np.isfinite(x).all(axis=1).any() else np.nan_to_num(x)
-        pick = rng.integers(0, len(rows), size=(g_count,) + pshape)
-        out.loc[name] = rows[pick]
-        sd = np.nanstd(x, axis=0) if np.isfinite(x).sum() > 1 else np.ones(size)
-        out.scale[name] = np.broadcast_to(np.maximum(sd, 1e-3), (g_count,) + pshape + (size,)).copy()
-    return out
-
-
-def complete_start(layout: Layout, start: Params, free: Params, g_count: int, batch, rng) -> Params:
-    """The starting CPDs broadcast to every group, random where the spec gives none and
-    where a latent variable's states are interchangeable in a child's CPD (EM could
-    never separate them: identical states get identical statistics)."""
-    rand = random_params(layout, free, g_count, batch, rng)
-    tied = symmetric_children(layout, start)
-    out = Params()
-    for src, rnd, target in ((start.tables, rand.tables, out.tables),
-                             (start.initial, rand.initial, out.initial),
-                             (start.loc, rand.loc, out.loc), (start.scale, rand.scale, out.scale)):
-        for name, arr in rnd.items():
-            given = name in src and src[name].shape[0] in (1, g_count) and name not in tied
-            target[name] = np.broadcast_to(src[name], arr.shape).copy() if given else arr
-    if tied:
-        log.info("EM: states of a latent variable are interchangeable in the CPDs of %s; "
-                 "those start random", sorted(tied))
-    return out
-
-
-def _children(layout: Layout, name: str) -> list[tuple[str, int]]:
-    """Variables with ``name`` as a same-slice parent, and that parent's axis in their
-    arrays (after the group axis)."""
-    out = []
-    for v in layout.spec.variables:
-        same_slice = [p.name for p in v.parents if not p.lag]
-        if name in same_slice:
-            out.append((v.name, 1 + [p.name if not p.lag else None for p in v.parents].index(name)))
-    return out
-
-
-def _child_arrays(params: Params, child: str) -> list[np.ndarray]:
-    if child in params.tables:
-        return [params.tables[child]]
-    return [a[child] for a in (params.loc, params.scale) if child in a]
-
-
-def symmetric_children(layout: Layout, params: Params) -> set[str]:
-    """Children whose given CPD does not depend on a latent state parent."""
-    out = set()
-    for name in layout.state:
-        if not layout.spec[name].latent or layout.spec[name].card < 2:
-            continue
-        for child, axis in _children(layout, name):
-            arrays = _child_arrays(params, child)
-            if arrays and all(np.allclose(a, np.take(a, [0], axis=axis)) for a in arrays):
-                out.add(child)
-    return out
-
-
 def collapsed_states(layout: Layout, params: Params, stats: Stats, groups) -> list[str]:
     """Latent states EM emptied or merged, per group (see :func:`pgmkit.learn.em.collapse_messages`)."""
     from pgmkit.learn.em import collapse_messages
@@ -247,10 +162,10 @@ def collapsed_states(layout: Layout, params: Params, stats: Stats, groups) -> li
             continue
         occ = stats.gamma.reshape((stats.gamma.shape[0],) + layout.cards)
         occ = np.moveaxis(occ, 1 + layout.axis(name), -1).reshape(occ.shape[0], -1, v.card).sum(1)
-        kids = _children(layout, name)
+        kids = children_of(layout, name)
         for g in groups:
             children = [np.moveaxis(a[g], axis - 1, 0) for child, axis in kids
-                        for a in _child_arrays(params, child)]
+                        for a in child_arrays(params, child)]
             label = f"group {int(g)}" if len(occ) > 1 else ""
             out += collapse_messages(name, v.states, occ[g], children, label)
     return out
@@ -280,13 +195,18 @@ class ChainEM:
     (this engine's side of :mod:`pgmkit.learn.em`).
 
     ``groups`` is the number of *global* groups (the statistics' leading axis);
-    ``sample`` is a batch random starts draw Gaussian means from.
+    ``sample`` is what random starts read of the data: a packed batch or a
+    :class:`~pgmkit.backends.forward_backward.starts.RealSample` (None where no start is
+    drawn, as on a Dask worker). ``device`` is where the E-step runs: None on the CPU
+    with the kernel's numpy loops, else a ``torch.device`` (the statistics come back to
+    the CPU for the M-step).
     """
 
     def __init__(self, layout: Layout, start: Params, groups: int, sample,
-                 pseudo_count: float = 0.0):
+                 pseudo_count: float = 0.0, device=None):
         self.layout, self.start_params, self.groups = layout, start, groups
-        self.sample, self.pseudo = sample, float(pseudo_count)
+        self.sample, self.pseudo = as_sample(sample), float(pseudo_count)
+        self.device = device
         self.free = free_cells(layout, start, groups)
         spec = layout.spec
         # a symmetric start is partly random too, so it gets the random-start default
@@ -296,7 +216,7 @@ class ChainEM:
             layout, start)
 
     def partition(self, batch) -> Partition:
-        return Partition(batch, kernel.pack_indices(batch, self.groups))
+        return Partition(batch, kernel.pack_indices(batch, self.groups, self.device))
 
     def start(self, restart: int, rng) -> Params:
         if restart == 0:
@@ -320,13 +240,16 @@ class ChainEM:
 @kernel.single_threaded
 def run_em(layout: Layout, start: Params, batch, *, max_iter: int = em.MAX_ITER,
            tol: float = em.TOL, restarts: int | None = None, seed: int | None = 0,
-           pseudo_count: float = em.PSEUDO_COUNT, progress: bool = True) -> em.EMResult:
+           pseudo_count: float = em.PSEUDO_COUNT, progress: bool = True,
+           device=None) -> em.EMResult:
     """Fit every group's CPDs by EM on one in-memory batch (see :func:`pgmkit.learn.em.run`).
 
     The first restart starts from the spec's CPDs (random where absent or symmetric),
     later ones from random CPDs drawn with ``seed``; the best run is kept per group.
+    ``device`` (a ``torch.device``) runs the E-steps in torch there instead of the CPU's
+    numpy loops (see :class:`ChainEM`).
     """
     em.check_settings(max_iter, tol, pseudo_count)
-    problem = ChainEM(layout, start, len(batch.groups), batch, pseudo_count)
+    problem = ChainEM(layout, start, len(batch.groups), batch, pseudo_count, device)
     return em.run(problem, em.LocalRunner([problem.partition(batch)]), max_iter=max_iter,
                   tol=tol, restarts=restarts, seed=seed, progress=progress)
