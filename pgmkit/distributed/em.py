@@ -55,7 +55,7 @@ def _summarize(prepared, index, params):
     if prepared is None:
         return None
     problem, part = prepared
-    with few_threads(1):
+    with few_threads(1, blas=True):
         try:
             return problem.summarize(params, part)
         except DataError as exc:     # table partitions number their rows in the whole frame

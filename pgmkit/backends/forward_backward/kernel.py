@@ -32,19 +32,30 @@ from pgmkit.errors import EvidenceError
 
 
 @contextlib.contextmanager
-def few_threads(n: int = 1):
-    """Run torch on ``n`` intra-op threads, restoring the setting afterwards.
+def few_threads(n: int = 1, blas: bool = False):
+    """Run torch on ``n`` intra-op threads, restoring the setting afterwards; with
+    ``blas`` numpy's BLAS too.
 
     The passes are thousands of small per-step operations; on a busy machine torch's
     thread pool costs more than it saves (measured: 6x slower with 2 threads on a
-    loaded 2-core box), so the kernels run single-threaded.
+    loaded 2-core box), so the kernels run single-threaded. The EM's one large product
+    (the expected transitions, ``(K, E) @ (E, K)`` in numpy) suffers the same from
+    OpenBLAS's pool: 11 ms on one thread against 126 ms on two, at K=32 and 100,000
+    events on that box. ``blas`` costs about a millisecond per call (threadpoolctl, a
+    dependency of scikit-learn, finds the loaded BLAS), so it is for the EM entry points.
     """
     import torch
 
     before = torch.get_num_threads()
     torch.set_num_threads(n)
     try:
-        yield
+        if blas:
+            from threadpoolctl import threadpool_limits
+
+            with threadpool_limits(limits=n, user_api="blas"):
+                yield
+        else:
+            yield
     finally:
         torch.set_num_threads(before)
 

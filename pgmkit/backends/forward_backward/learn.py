@@ -237,7 +237,6 @@ class ChainEM:
         return collapsed_states(self.layout, params, stats, groups)
 
 
-@kernel.single_threaded
 def run_em(layout: Layout, start: Params, batch, *, max_iter: int = em.MAX_ITER,
            tol: float = em.TOL, restarts: int | None = None, seed: int | None = 0,
            pseudo_count: float = em.PSEUDO_COUNT, progress: bool = True,
@@ -250,6 +249,7 @@ def run_em(layout: Layout, start: Params, batch, *, max_iter: int = em.MAX_ITER,
     numpy loops (see :class:`ChainEM`).
     """
     em.check_settings(max_iter, tol, pseudo_count)
-    problem = ChainEM(layout, start, len(batch.groups), batch, pseudo_count, device)
-    return em.run(problem, em.LocalRunner([problem.partition(batch)]), max_iter=max_iter,
-                  tol=tol, restarts=restarts, seed=seed, progress=progress)
+    with kernel.few_threads(1, blas=True):
+        problem = ChainEM(layout, start, len(batch.groups), batch, pseudo_count, device)
+        return em.run(problem, em.LocalRunner([problem.partition(batch)]), max_iter=max_iter,
+                      tol=tol, restarts=restarts, seed=seed, progress=progress)

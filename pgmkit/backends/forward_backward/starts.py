@@ -80,19 +80,25 @@ class BatchReals:
     """A :class:`RealSample` of an in-memory packed batch (its events back in input order)."""
 
     def __init__(self, batch):
-        order = np.argsort(batch.rows, kind="stable")
-        self.values = {name: x[order] for name, x in batch.reals.items()}
+        self.batch = batch
+        self._values: dict[str, np.ndarray] = {}      # filled on first use: most fits never ask
         self._summaries: dict[str, RealSummary] = {}
 
+    def _in_input_order(self, name: str) -> np.ndarray:
+        if name not in self._values:
+            order = np.argsort(self.batch.rows, kind="stable")
+            self._values[name] = self.batch.reals[name][order]
+        return self._values[name]
+
     def summary(self, name: str) -> RealSummary | None:
-        if name not in self.values:
+        if name not in self.batch.reals:
             return None
         if name not in self._summaries:
-            self._summaries[name] = RealSummary.of(self.values[name])
+            self._summaries[name] = RealSummary.of(self._in_input_order(name))
         return self._summaries[name]
 
     def rows(self, name: str, ranks: np.ndarray, complete: bool) -> np.ndarray:
-        return pick_rows(self.values[name], ranks, complete)
+        return pick_rows(self._in_input_order(name), ranks, complete)
 
 
 def pick_rows(values: np.ndarray, ranks: np.ndarray, complete: bool) -> np.ndarray:
