@@ -131,3 +131,22 @@ def test_device_reaches_the_dask_workers(monkeypatch):
     _same_fit(ref, got)
     with pytest.raises(AssertionError, match="numpy loop"):
         _unfitted().fit(frame, **options)
+
+
+def test_cuda_where_absent_fails_a_dask_fit_before_any_work():
+    import torch
+
+    from pgmkit.errors import PgmkitError
+
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is present here")
+    frame = dd.from_pandas(_gaussian_logs(n=10), npartitions=2, sort=False)
+    with pytest.raises(PgmkitError, match="device='cuda' was asked but CUDA is not available"):
+        _unfitted().fit(frame, device="cuda", progress=False)
+    family = pgmkit.example("bkt").fit(pgmkit.example("bkt").sample_sequences(6, 4, seed=0)
+                                       .assign(skill="a"), groupby="skill", max_iter=2,
+                                       tol=FIXED, progress=False)
+    logs = dd.from_pandas(pgmkit.example("bkt").sample_sequences(6, 4, seed=1).assign(skill="a"),
+                          npartitions=2, sort=False)
+    with pytest.raises(PgmkitError, match="CUDA is not available"):
+        family.fit(logs, device="cuda", progress=False)
