@@ -44,7 +44,8 @@ def problems(spec, add) -> None:
     """Implicit CPDs, implicit guides and the objective, checked against each other."""
     for target, q in spec.guide.items():
         if isinstance(q, ImplicitCPD) and target in spec:
-            implicit_problems(spec[target], q, add, f"guide.{target}", guide=True)
+            implicit_problems(spec[target], q, add, f"guide.{target}", guide=True,
+                              inputs=[spec[g] for g in q.given if g in spec])
     objective = spec.objective
     implicit = implicit_variables(spec) + tuple(
         t for t, q in spec.guide.items() if isinstance(q, ImplicitCPD))

@@ -50,3 +50,21 @@ def tiny_cyclegan() -> dict:
         "b": {"real": [64], "parents": ["a"], "cpd": implicit()}},
         "guide": {"a": implicit(given=["b"])},
         "objective": {"adversarial": {"critic": {"hidden": [16]}, "cycle": 10}}}
+
+
+def conv(channels=(8,), kernel=3, shape=(8, 8), given=None) -> dict:
+    """A convolutional implicit block on 8x8 images with a sigmoid output."""
+    body = {"conv": {"channels": list(channels), "kernel": kernel}, "shape": list(shape),
+            "output": "sigmoid"}
+    if given:
+        body["given"] = list(given)
+    return {"implicit": body}
+
+
+def tiny_conv_cyclegan(channels=(4,), kernel=3, critic=(16,)) -> dict:
+    """The two-domain translation with convolutional maps a -> b and b -> a."""
+    return {"name": "tiny_conv_cyclegan", "variables": {
+        "a": {"real": [64]},
+        "b": {"real": [64], "parents": ["a"], "cpd": conv(channels, kernel)}},
+        "guide": {"a": conv(channels, kernel, given=["b"])},
+        "objective": {"adversarial": {"critic": {"hidden": list(critic)}, "cycle": 10}}}

@@ -166,10 +166,43 @@ def _cat(parts: list[torch.Tensor], n: int) -> torch.Tensor:
     return parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
 
 
+class ConvNetwork(nn.Module):
+    """An image-to-image network: rows of flat images in, rows of a flat image out.
+
+    The input rows are the image parents' pixels side by side, each parent channel-major,
+    so one reshape gives (channels, H, W); convolutions with zero padding ``kernel // 2``
+    keep H and W.
+    """
+
+    def __init__(self, in_channels: int, image: tuple[int, int, int], channels: Sequence[int],
+                 kernel: int, act: str, output: str):
+        super().__init__()
+        self.in_channels, self.image = in_channels, tuple(image)
+        layers: list[nn.Module] = []
+        width = in_channels
+        for c in list(channels) + [image[0]]:
+            layers += [nn.Conv2d(width, c, kernel, padding=kernel // 2), activation(act)]
+            width = c
+        layers.pop()  # the last convolution gets the output activation instead
+        if _OUTPUTS[output] is not None:
+            layers.append(_OUTPUTS[output]())
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        _, h, w = self.image
+        maps = inputs.reshape(inputs.shape[0], self.in_channels, h, w)
+        return self.net(maps).reshape(inputs.shape[0], -1)
+
+
 def implicit_network(game: Game, cpd: ImplicitCPD, inputs: list[str],
-                     target: str) -> nn.Sequential:
-    """The compile rule of the ``implicit`` kind: its MLP from the inputs' features."""
+                     target: str) -> nn.Module:
+    """The compile rule of the ``implicit`` kind: its MLP (or conv network) from the
+    inputs' features."""
     width = sum(game.widths[i] for i in inputs)
+    if cpd.is_conv:
+        _, h, w = cpd.image
+        return ConvNetwork(width // (h * w), cpd.image, cpd.channels, cpd.kernel,
+                           cpd.activation, cpd.output)
     return mlp(width, cpd.hidden, cpd.activation, game.widths[target], cpd.output)
 
 
