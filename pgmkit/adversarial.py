@@ -106,6 +106,9 @@ class AdversarialModel(Model):
         with torch.random.fork_rng():
             torch.manual_seed(int(seed))  # network initialisation is part of the seeded run
             game = Game(self.spec)
+            # training's noise continues this stream, as a loop that seeds once: reseeding
+            # would make the first noise draws repeat the random numbers of the weights
+            game.rng_after_init = torch.get_rng_state()
         if self._weights is not None:
             try:
                 game.load_state_dict(self._weights)

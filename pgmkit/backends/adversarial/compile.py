@@ -105,6 +105,9 @@ class Game(nn.Module):
             width = sum(self.widths[n] for n in self.layout.critic_inputs)
             self.critics = nn.ModuleDict({"joint": Critic(width, o.critic_hidden,
                                                           o.critic_activation, codes)})
+        self.rng_after_init: torch.Tensor | None = None
+        """Torch's global random state right after the seeded initialisation (set by the
+        facade): training draws its noise on from there, not from a fresh seed."""
         # noise, and the conditions (labels) drawn from their prior when not given
         self._priors = {n: ENGINE.rule(spec[n].cpd, spec[n])(spec[n])
                         for n in self.layout.noise + self.layout.conditions

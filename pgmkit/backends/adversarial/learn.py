@@ -3,9 +3,11 @@
 Each minibatch takes one critic step; every ``n_critic``-th minibatch also takes one
 generator step (generators and encoders together), reusing that minibatch's generated
 rows. Minibatches come from a per-epoch permutation drawn from a ``torch.Generator``
-(the last partial batch is kept); noise, and the gradient penalty's mixing weights, come
-from torch's global generator inside ``torch.random.fork_rng`` seeded from ``seed``, so
-a fit is bit-identical for the same seed and leaves the caller's random state alone.
+seeded with ``seed`` (the last partial batch is kept); noise, and the gradient penalty's
+mixing weights, come from torch's global generator inside ``torch.random.fork_rng``,
+continuing the stream that initialised the networks (``Game.rng_after_init``; a fresh
+``seed`` when there is none), as a hand-written loop that seeds once does. So a fit is
+bit-identical for the same seed and leaves the caller's random state alone.
 Both generators' states, both optimizers and the history go into the per-epoch
 checkpoint (written atomically), so a resumed run continues exactly where it stopped.
 Torch's thread count is never changed.
@@ -81,7 +83,10 @@ def train(game: Game, data: Mapping[str, torch.Tensor], config: TrainConfig) -> 
     epoch_fn = _cycle_epoch if game.layout.mode == "cycle" else _joint_epoch
     data = {k: game.features(k, v) for k, v in data.items()}  # one-hot once, not per batch
     with torch.random.fork_rng():
-        torch.manual_seed(int(config.seed))
+        if game.rng_after_init is not None:
+            torch.set_rng_state(game.rng_after_init)
+        else:
+            torch.manual_seed(int(config.seed))
         if config.resume and ckpt is not None and ckpt.is_file():
             state = _restore(ckpt, game, gopt, copt, shuffle)
             log.info("resuming from %s after epoch %d", ckpt, state.epoch)
