@@ -79,19 +79,20 @@ def test_a_conv_map_learns_to_invert_digits(digits_small):
 
 
 @pytest.mark.slow
-def test_adversarial_conv_cyclegan_keeps_the_digit(digits_small):
-    """Unpaired training (150 plain digits, 150 other digits inverted): the held-out
-    digits translated a -> b, inverted back, are mostly classified as the source digit."""
+def test_zoo_cyclegan_keeps_the_digit():
+    """The zoo's conv cyclegan, trained 20 epochs on the unpaired bundled domains: held-out
+    digits translated (both ways) keep their class for the held-out classifier at least
+    80% of the time (the default 200 epochs measure about 0.91; MLP maps about 0.07)."""
     from pgmkit import evaluate
     from pgmkit.datasets import digits
 
-    x, _ = digits_small
-    m = pgmkit.model(tiny_conv_cyclegan(channels=[8], critic=[32]))
-    m.fit({"a": x[:150], "b": digits.invert(x[150:])}, epochs=200, seed=0, progress=False)
-    test_x, test_y = digits.load("test", binarize=False)
+    a, b = digits.domains("train")
+    m = pgmkit.example("cyclegan").fit({"a": a, "b": b}, epochs=20, seed=0, progress=False)
+    scores = evaluate.score(m)
+    assert scores["class_kept_a_to_b"] >= 0.8 and scores["class_kept_b_to_a"] >= 0.8
+    test_x, _ = digits.load("test", binarize=False)
     to_b = m.sample(len(test_x), given={"a": test_x})["b"]
-    assert evaluate.class_accuracy(digits.invert(to_b), test_y) > 0.75
-    assert float(np.abs(to_b - (1 - test_x)).mean()) < 0.1
+    assert float(np.abs(to_b - (1 - test_x)).mean()) < 0.1  # close to the true inversion
 
 
 @pytest.mark.parametrize("change, message", [
@@ -134,3 +135,10 @@ def test_conv_guides_and_non_image_parents_are_checked():
         "objective": {"adversarial": {}}}
     with pytest.raises(SpecError, match="parent 'y' has 2 states, not a multiple of 64"):
         build_spec(label)
+    orphan = {"name": "conv_orphan", "variables": {
+        "x": {"real": [64], "latent": True, "cpd": conv([4])},
+        "w": {"real": [64], "parents": ["x"], "cpd": conv([4])}},
+        "objective": {"adversarial": {}}}
+    with pytest.raises(SpecError, match="variable 'x': a conv network reads image parents; "
+                                        "this one has none"):
+        build_spec(orphan)
