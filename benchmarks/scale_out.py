@@ -49,7 +49,7 @@ def write_log(folder: Path, rows: int, partition_rows: int, seed: int = 0) -> bo
     seeds = np.random.SeedSequence(seed).spawn((students + per_file - 1) // per_file)
     for i, start in enumerate(range(0, students, per_file)):
         n = min(per_file, students - start)
-        part = bkt.sample_sequences(n, LENGTH, seed=seeds[i])
+        part = bkt.sample_sequences(n, LENGTH, seed=int(seeds[i].generate_state(1)[0]))
         part["sequence"] += start
         part = part.drop(columns=["mastery"]).astype({"correct": "int8", "step": "int16"})
         part["skill"] = (part["sequence"] % SKILLS).astype("int16")

@@ -67,7 +67,8 @@ def _describe(value: Any) -> str:
         return f"{value!r} (a boolean)"
     if isinstance(value, str):
         return f"{value!r} (text)"
-    return repr(value) if len(repr(value)) < 60 else type(value).__name__
+    text = " ".join(repr(value).split())     # one line, whatever the object's repr
+    return text if len(text) < 60 else type(value).__name__
 
 
 def whole(name: str, value: Any, minimum: int = 1, maximum: int | None = None) -> int:

@@ -230,3 +230,11 @@ def test_cli_quiet_on_a_closed_pipe():
     err = proc.stderr.read().decode()
     proc.wait(timeout=300)
     assert err == "" and "BrokenPipe" not in err
+
+
+@pytest.mark.parametrize("bad", [np.random.SeedSequence(0), np.random.default_rng(0), 1.5])
+def test_a_seed_that_is_no_whole_number_is_named_on_one_line(alarm, bad):
+    """numpy's SeedSequence prints over several lines; the message stays one line."""
+    with pytest.raises(DataError, match="argument 'seed' must be a whole number >= 0") as err:
+        alarm.sample(3, seed=bad)
+    assert "\n" not in str(err.value)
