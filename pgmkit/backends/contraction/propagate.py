@@ -279,9 +279,11 @@ def choose_keys(net, evidence, targets, rows, max_cost) -> tuple[int, ...]:
     if cache in net.plans:
         return net.plans[cache]
     nodes = net.ancestors(set(evidence) | set(targets))
+    n = len(next(iter(rows.values()))) if rows else 0
+    if not n:
+        return ()
     share = {v: float((c >= 0).mean()) for v, c in rows.items()}
     degree = {v: len(nb) for v, nb in moral_graph(net, nodes).items()}
-    n = len(next(iter(rows.values()))) if rows else 0
     copies = np.ones(n)
 
     def entries(sets):
@@ -290,7 +292,7 @@ def choose_keys(net, evidence, targets, rows, max_cost) -> tuple[int, ...]:
     keys: list[int] = []
     sets = list(triangulate(net, nodes)[1].values())
     work = entries(sets)
-    while len(keys) < MAX_KEYS and n:
+    while len(keys) < MAX_KEYS:
         big = max(sets, key=lambda s: math.prod(net.cards[u] for u in s))
         if math.prod(net.cards[u] for u in big) <= KEY_CLIQUE:
             break
