@@ -69,9 +69,9 @@ def expected_counts(bound) -> Stats:
     gamma = fw.alpha * beta
     ge = pk.event_group
     like = {"dtype": gamma.dtype, "device": gamma.device}
-    loglik = torch.zeros(g_count, **like).index_add_(0, ge, fw.log_c)
-    gamma0 = torch.zeros(g_count, k, **like).index_add_(0, pk.seq_group[:pk.n0], gamma[:pk.n0])
-    gsum = torch.zeros(g_count, k, **like).index_add_(0, ge, gamma)
+    loglik = _group_sum(fw.log_c, ge, g_count)
+    gamma0 = _group_sum(gamma[:pk.n0], pk.seq_group[:pk.n0], g_count)
+    gsum = _group_sum(gamma, ge, g_count)
     xi = kernel.expected_transitions(fw, w, bound.trans, pk)
     stats = Stats(_host(loglik), _host(gamma0), _host(gsum), _host(xi), n=pk.E)
     for name in layout.emit:
@@ -81,7 +81,7 @@ def expected_counts(bound) -> Stats:
         card = layout.spec[name].card
         # -1 (missing) lands in an extra slot, dropped below
         idx = ge * (card + 1) + torch.as_tensor(code, device=gamma.device).remainder(card + 1)
-        acc = torch.zeros(g_count * (card + 1), k, **like).index_add_(0, idx, gamma)
+        acc = _group_sum(gamma, idx, g_count * (card + 1))
         stats.emit[name] = _host(acc.reshape(g_count, card + 1, k)[:, :card].permute(0, 2, 1))
     for name in layout.gauss:
         x = bound.batch.reals.get(name)
@@ -97,6 +97,17 @@ def expected_counts(bound) -> Stats:
             parts.append(_host(acc.index_add_(0, ge, outer)))
         stats.gauss[name] = tuple(parts)
     return stats
+
+
+def _group_sum(values, groups, count: int):
+    """``out[g] = sum of values[i] over groups[i] == g`` for ``g < count`` (one group: a
+    plain sum, which skips ``index_add_``'s scatter)."""
+    import torch
+
+    if count == 1:
+        return values.sum(0, keepdim=True)
+    return torch.zeros((count,) + values.shape[1:], dtype=values.dtype,
+                       device=values.device).index_add_(0, groups, values)
 
 
 def _host(t) -> np.ndarray:
