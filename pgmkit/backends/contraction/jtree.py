@@ -80,6 +80,8 @@ class TreePlan:
     #: factors over hard evidence only: (table, ((variable, stride), ...)), one per-row value
     scalars: tuple = ()
     hard: frozenset = frozenset()
+    #: tabulated subtree messages (``propagate.subtree_tables``), built on first use
+    subtrees: dict | None = None
 
     def axes(self, c: int, variables) -> tuple[int, ...]:
         """Broadcast shape (after the row axis) of a factor over ``variables`` in clique c."""

@@ -15,6 +15,7 @@ row whose evidence has probability exactly zero is reported impossible.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -25,6 +26,11 @@ from pgmkit.backends.contraction.jtree import TreePlan
 RESCALE_EVERY = 8
 #: Rows per chunk keep the stored beliefs under about this many entries.
 CHUNK_ENTRIES = 2 ** 23
+#: A subtree whose evidence columns have at most this many joint codes (a missing cell
+#: is a code of its own) has its upward message tabulated once per tree ...
+TABLE_CODES = 1024
+#: ... once a call brings at least this many rows (a table costs its codes' worth of rows).
+TABLE_ROWS = 1024
 
 
 def rows_per_chunk(plan: TreePlan) -> int:
@@ -78,17 +84,26 @@ def _product(base: np.ndarray, factors: list, log_ev: np.ndarray, out=None) -> n
     return base[..., None] * small if out is None else np.multiply(out, small, out=out)
 
 
-def collect(plan: TreePlan, codes: dict[int, np.ndarray], m: int):
-    """Collect phase for ``m`` rows; returns (log evidence, beliefs, upward messages)."""
+def collect(plan: TreePlan, codes: dict[int, np.ndarray], m: int, tables=None):
+    """Collect phase for ``m`` rows; returns (log evidence, beliefs, upward messages).
+
+    ``tables`` (from :func:`subtree_tables`) answer whole subtrees by one gather each.
+    """
     log_ev = np.zeros(m)
     with np.errstate(divide="ignore"):
         for table, pairs in plan.scalars:    # CPDs of hard evidence only
             log_ev += np.log(table[sum(codes[v] * stride for v, stride in pairs)])
     beliefs: dict[int, np.ndarray] = {}
     ups: dict[int, np.ndarray] = {}
+    skip: set[int] = set()
+    for c, (columns, strides, message, scale, members) in (tables or {}).items():
+        key = sum((codes[e] + 1) * stride for e, stride in zip(columns, strides))
+        ups[c] = np.take(message, key, axis=-1)
+        log_ev += scale[key]
+        skip.update(members)
     for c in plan.order:
         cl = plan.cliques[c]
-        if not cl.has_evidence:
+        if not cl.has_evidence or c in skip:
             continue
         factors = [likelihood(plan.cards[e], codes[e]).reshape(plan.axes(c, (e,)) + (m,))
                    for e in cl.evidence]
@@ -112,9 +127,63 @@ def collect(plan: TreePlan, codes: dict[int, np.ndarray], m: int):
     return log_ev, beliefs, ups
 
 
-def marginals(plan: TreePlan, codes: dict[int, np.ndarray], m: int):
+def subtree_tables(plan: TreePlan, rows: int) -> dict:
+    """Upward messages of small-evidence subtrees, tabulated by their rows' codes.
+
+    A subtree's message to its parent depends on nothing but the codes of the evidence
+    columns entering inside it. When those have few joint codes (``TABLE_CODES``, a
+    missing cell counting as one), the subtree is run once on every code combination
+    and each row's message (and the log scale it carries) is one gather from that
+    table: the cliques inside are not visited per row. Only the largest such subtrees
+    are tabulated, none holding a clique whose final belief a query needs. Built on the
+    first call with at least ``TABLE_ROWS`` rows and kept on the plan.
+    """
+    if plan.subtrees is not None:
+        return plan.subtrees
+    if rows < TABLE_ROWS:
+        return {}
+    columns: dict[int, set[int]] = {}
+    needy: dict[int, bool] = {}
+    members: dict[int, list[int]] = {}
+    for c in plan.order:                     # children first
+        cl = plan.cliques[c]
+        if not cl.has_evidence:
+            continue
+        cols = set(cl.evidence) | {e for e, _ in cl.gathered}
+        needy[c] = c in plan.needed
+        members[c] = []
+        for k in cl.children:
+            if k in columns:
+                cols |= columns[k]
+                needy[c] |= needy[k]
+                members[c] += members[k]
+        members[c].append(c)
+        columns[c] = cols
+
+    def fits(c):
+        codes = math.prod(plan.cards[e] + 1 for e in columns[c])
+        return plan.cliques[c].parent >= 0 and not needy[c] and codes <= TABLE_CODES
+
+    tables = {}
+    for c in columns:
+        if not fits(c) or fits(plan.cliques[c].parent):
+            continue
+        cols = sorted(columns[c])
+        ext = [plan.cards[e] + 1 for e in cols]
+        digits = np.unravel_index(np.arange(math.prod(ext)), ext)
+        sub = dataclasses.replace(plan, order=tuple(members[c]), scalars=(),
+                                  needed=frozenset(), subtrees={})
+        log_ev, _, ups = collect(sub, {e: d - 1 for e, d in zip(cols, digits)}, len(digits[0]))
+        strides = [math.prod(ext[i + 1:]) for i in range(len(ext))]
+        tables[c] = (tuple(cols), tuple(strides), np.ascontiguousarray(ups[c]), log_ev,
+                     tuple(members[c]))
+    plan.subtrees = tables
+    return tables
+
+
+def marginals(plan: TreePlan, codes: dict[int, np.ndarray], m: int, tables=None):
     """Log evidence (m,) and, per queried variable, its posterior (m, states)."""
-    log_ev, beliefs, ups = collect(plan, codes, m)
+    log_ev, beliefs, ups = collect(plan, codes, m, tables)
     final: dict[int, np.ndarray] = {}
     for c in reversed(plan.order):           # parents before children
         if c not in plan.needed:
@@ -157,10 +226,11 @@ def run(plan: TreePlan, codes: dict[int, np.ndarray], n: int, chunk_size: int | 
     log_ev = np.empty(n)
     results = {t: np.empty((n, plan.cards[t])) for t in plan.hosts}
     size = rows_per_chunk(plan) if chunk_size is None else min(chunk_size, rows_per_chunk(plan))
+    tables = subtree_tables(plan, n)
     for start in range(0, n, size):
         part = slice(start, min(n, start + size))
         sub = {v: c[part] for v, c in codes.items()}
-        le, res = marginals(plan, sub, part.stop - part.start)
+        le, res = marginals(plan, sub, part.stop - part.start, tables)
         log_ev[part] = le
         for t, value in res.items():
             results[t][part] = value
