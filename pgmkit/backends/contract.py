@@ -83,12 +83,16 @@ class Operation:
     """One operation an engine implements.
 
     ``impl`` is ``"module:function"``; ``needs`` names entries of :data:`REQUIREMENTS`;
-    ``kinds`` the CPD kinds it runs (``None``: every kind the engine compiles).
+    ``kinds`` the CPD kinds it runs (``None``: every kind the engine compiles);
+    ``check``, a ``"module:function"`` of the spec returning why its structure is out
+    of reach (``None`` when it is not), for what ``needs`` cannot say (the module must
+    stay light: it is imported whenever the contract is asked).
     """
 
     impl: str
     needs: tuple[str, ...] = ()
     kinds: tuple[str, ...] | None = None
+    check: str | None = None
 
 
 @dataclass(frozen=True)
@@ -134,7 +138,7 @@ class Engine:
             test, text = REQUIREMENTS[need]
             if not test(spec):
                 return f"'{operation}' needs {text}"
-        return None
+        return resolve(op.check)(spec) if op.check else None
 
     def supports(self, spec, operation: str) -> bool:
         return self.problem(spec, operation) is None

@@ -61,24 +61,17 @@ def roles_of(spec: ModelSpec) -> Roles:
     def refuse(message: str):
         raise UnsupportedError(f"model '{spec.name}': {message}")
 
-    from pgmkit.backends.neural_temporal.rules import ENGINE
+    from pgmkit.backends.neural_temporal.rules import ENGINE, hidden_problem
 
     for v in spec.variables:
         for c in (v.cpd, v.initial):
             if c is not None:
                 ENGINE.rule(c, v)(c, v)     # refuses, naming the backends that can, any other kind
+    why = hidden_problem(spec)
+    if why is not None:
+        refuse(why)
     chains = [v for v in spec.variables if v.latent and v.is_discrete]
     states = [v for v in spec.variables if v.latent and not v.is_discrete]
-    if len(chains) > 1:
-        refuse(f"the neural temporal engine sums out one discrete hidden chain; found "
-               f"{[v.name for v in chains]} (merge them into one variable of joint states)")
-    if len(states) > 1 or (states and getattr(states[0].cpd, "kind", None) != "recurrent"):
-        bad = [v.name for v in states if getattr(v.cpd, "kind", None) != "recurrent"]
-        refuse(f"real latent variable(s) {bad or [v.name for v in states]}: the neural temporal "
-               "engine runs one recurrent state ({recurrent: {cell: lstm}}) and no other real latent")
-    if chains and states:
-        refuse("a discrete hidden chain and a recurrent state together are not supported; "
-               "use one or the other")
     chain = chains[0] if chains else None
     if chain is not None:
         if any(p.name != chain.name or p.lag != 1 for p in chain.parents):

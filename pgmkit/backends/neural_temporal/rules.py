@@ -18,6 +18,26 @@ ENGINE = Engine(
         "recurrent": f"{_HERE}.compile:recurrent_rule",
     },
     operations={
-        "fit_neural_sequences": Operation(f"{_HERE}.compile:TemporalNet", needs=("temporal",)),
+        "fit_neural_sequences": Operation(f"{_HERE}.compile:TemporalNet", needs=("temporal",),
+                                          check=f"{_HERE}.rules:hidden_problem"),
     },
 )
+
+
+def hidden_problem(spec) -> str | None:
+    """Why the spec's hidden variables are out of this engine's reach (``None`` if not):
+    it sums out one discrete chain, or carries one recurrent state, not both."""
+    chains = [v for v in spec.variables if v.latent and v.is_discrete]
+    states = [v for v in spec.variables if v.latent and not v.is_discrete]
+    if len(chains) > 1:
+        return (f"the neural temporal engine sums out one discrete hidden chain; found "
+                f"{[v.name for v in chains]} (merge them into one variable of joint states)")
+    if len(states) > 1 or (states and getattr(states[0].cpd, "kind", None) != "recurrent"):
+        bad = [v.name for v in states if getattr(v.cpd, "kind", None) != "recurrent"]
+        return (f"real latent variable(s) {bad or [v.name for v in states]}: the neural "
+                "temporal engine runs one recurrent state ({recurrent: {cell: lstm}}) and no "
+                "other real latent")
+    if chains and states:
+        return ("a discrete hidden chain and a recurrent state together are not supported; "
+                "use one or the other")
+    return None
