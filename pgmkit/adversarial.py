@@ -102,20 +102,16 @@ class AdversarialModel(Model):
         import torch
 
         from pgmkit.backends.adversarial.compile import Game
+        from pgmkit.networked import seeded_module
 
-        with torch.random.fork_rng():
-            torch.manual_seed(int(seed))  # network initialisation is part of the seeded run
+        def make():
             game = Game(self.spec)
             # training's noise continues this stream, as a loop that seeds once: reseeding
             # would make the first noise draws repeat the random numbers of the weights
             game.rng_after_init = torch.get_rng_state()
-        if self._weights is not None:
-            try:
-                game.load_state_dict(self._weights)
-            except RuntimeError as exc:
-                raise SpecError(f"the weights do not fit model '{self.spec.name}': "
-                                f"{str(exc).splitlines()[0]}") from None
-        return game
+            return game
+
+        return seeded_module(make, seed, self._weights, self.spec.name)
 
     def roles(self) -> dict[str, Any]:
         """What each variable is in the game: ``image`` (the generated observed variable),

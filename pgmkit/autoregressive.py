@@ -16,7 +16,7 @@ import numpy as np
 from pgmkit.backends.forward_backward.kernel import single_threaded  # torch-free at import
 from pgmkit.networked import NetworkModel
 from pgmkit.checks import validated
-from pgmkit.errors import DataError, SpecError, did_you_mean, format_choices
+from pgmkit.errors import DataError, did_you_mean, format_choices
 from pgmkit.results import FitHistory
 from pgmkit.spec.model import ModelSpec
 
@@ -65,20 +65,11 @@ class AutoregressiveModel(NetworkModel):
         return self.compiled("torch", lambda: self._build(0))
 
     def _build(self, seed: int, load: bool = True):
-        import torch
-
         from pgmkit.backends.autoregressive.compile import Autoregressive
+        from pgmkit.networked import seeded_module
 
-        with torch.random.fork_rng():
-            torch.manual_seed(int(seed))        # initialisation is part of the seeded run
-            net = Autoregressive(self.spec)
-        if load and self._weights is not None:
-            try:
-                net.load_state_dict(self._weights)
-            except RuntimeError as exc:
-                raise SpecError(f"weights do not fit model '{self.spec.name}': "
-                                f"{str(exc).splitlines()[0]}") from None
-        return net.eval()
+        return seeded_module(lambda: Autoregressive(self.spec), seed,
+                             self._weights if load else None, self.spec.name).eval()
 
     def _exact(self):
         """A float64 copy for evaluation: sums over 2^D configurations must hit 1 to 1e-9."""

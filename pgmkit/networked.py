@@ -1,4 +1,5 @@
-"""What the model classes built on torch networks share: saving to a folder, loading it
+"""What the model classes built on torch networks share: building the network under a
+seed with the weights loaded (every torch-backed class), saving to a folder, loading it
 back, and copying (the autoregressive and neural temporal models)."""
 from __future__ import annotations
 
@@ -6,6 +7,26 @@ import os
 from pathlib import Path
 
 from pgmkit.base import Model
+
+
+def seeded_module(make, seed: int, weights, model: str):
+    """``make()`` with torch seeded by ``seed`` (network initialisation is part of the
+    seeded run; the global stream is left as it was), then ``weights`` loaded into it.
+    Weights of another model are a ``SpecError`` naming ``model``."""
+    import torch
+
+    from pgmkit.errors import SpecError
+
+    with torch.random.fork_rng():
+        torch.manual_seed(int(seed))
+        module = make()
+    if weights is not None:
+        try:
+            module.load_state_dict(weights)
+        except RuntimeError as exc:
+            raise SpecError(f"the weights do not fit model '{model}': "
+                            f"{str(exc).splitlines()[0]}") from None
+    return module
 
 
 class NetworkModel(Model):

@@ -57,20 +57,11 @@ class NeuralTemporalModel(NetworkModel):
         return self.compiled("torch", lambda: self._build(0))
 
     def _build(self, seed: int, load: bool = True):
-        import torch
-
         from pgmkit.backends.neural_temporal.compile import TemporalNet
+        from pgmkit.networked import seeded_module
 
-        with torch.random.fork_rng():
-            torch.manual_seed(int(seed))
-            net = TemporalNet(self.spec)
-        if load and self._weights is not None:
-            try:
-                net.load_state_dict(self._weights)
-            except RuntimeError as exc:
-                raise SpecError(f"weights do not fit model '{self.spec.name}': "
-                                f"{str(exc).splitlines()[0]}") from None
-        return net.eval()
+        return seeded_module(lambda: TemporalNet(self.spec), seed,
+                             self._weights if load else None, self.spec.name).eval()
 
     def _events(self, logs, sequence: str, order: str | None):
         from pgmkit.backends.neural_temporal.data import Events
