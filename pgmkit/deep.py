@@ -15,7 +15,7 @@ import numpy as np
 
 from pgmkit.base import Model
 from pgmkit.checks import validated
-from pgmkit.errors import DataError, SpecError, UnsupportedError
+from pgmkit.errors import DataError, UnsupportedError
 from pgmkit.results import FitHistory
 from pgmkit.spec.model import ModelSpec
 
@@ -61,16 +61,10 @@ class DeepModel(Model):
         return self.compiled("pyro", lambda: self._build(seed=0))
 
     def _build(self, seed: int):
-        import torch
-
         from pgmkit.backends.pyro.compile import Program
+        from pgmkit.networked import seeded_module
 
-        with torch.random.fork_rng():
-            torch.manual_seed(int(seed))  # network initialisation is part of the seeded run
-            program = Program(self.spec)
-        if self._weights is not None:
-            program.load_state_dict(self._weights)
-        return program
+        return seeded_module(lambda: Program(self.spec), seed, self._weights, self.spec.name)
 
     def _tensors(self, data, allow_latent: bool = True):
         from pgmkit.backends.pyro.data import to_tensors
@@ -133,8 +127,10 @@ class DeepModel(Model):
         valid = self._tensors(validation) if validation is not None else None
         if patience is not None and valid is None:
             raise DataError("early stopping (patience) needs validation data")
-        config = TrainConfig(epochs, batch_size, lr, seed, progress, patience, checkpoint_dir,
-                             resume, distributed, device)
+        config = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
+                             progress=progress, patience=patience,
+                             checkpoint_dir=checkpoint_dir, resume=resume,
+                             distributed=distributed, device=device)
         state = train(program, tensors, n, config, valid)
         program.to("cpu")          # the fitted model lives on the CPU whatever trained it
         history = FitHistory(tuple(state.train_elbo), converged=state.stopped_early,

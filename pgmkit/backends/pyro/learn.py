@@ -19,6 +19,8 @@ from typing import Mapping
 import torch
 
 from pgmkit.backends.pyro.compile import Program
+from pgmkit.backends.training import TrainConfig as BaseConfig
+from pgmkit.backends.training import adam
 from pgmkit.errors import DataError, PgmkitError
 
 log = logging.getLogger(__name__)
@@ -26,17 +28,10 @@ CHECKPOINT = "checkpoint.pt"
 
 
 @dataclass(frozen=True)
-class TrainConfig:
-    """Settings of one SVI run (see :meth:`pgmkit.deep.DeepModel.fit`)."""
+class TrainConfig(BaseConfig):
+    """Settings of one SVI run (see :meth:`pgmkit.deep.DeepModel.fit`): the torch
+    loops' settings, plus where and how wide it runs."""
 
-    epochs: int = 50
-    batch_size: int = 100
-    lr: float = 1e-3
-    seed: int = 0
-    progress: bool = True
-    patience: int | None = None
-    checkpoint_dir: str | os.PathLike | None = None
-    resume: bool = False
     distributed: bool = False          # data-parallel under torchrun (pgmkit.distributed.torchrun)
     device: str | None = None          # None = CPU
 
@@ -78,9 +73,7 @@ def train(program: Program, data: Mapping[str, torch.Tensor], n: int, config: Tr
     """
     from pgmkit.distributed.torchrun import process_group, resolve_device
 
-    if config.batch_size < 1 or config.epochs < 0 or not config.lr > 0:
-        raise DataError(f"epochs must be >= 0, batch_size >= 1 and lr > 0; received epochs="
-                        f"{config.epochs}, batch_size={config.batch_size}, lr={config.lr}")
+    config.check()
     from pgmkit.backends.pyro.objectives import make_objective
 
     device = resolve_device(config.device, config.distributed)
@@ -103,7 +96,7 @@ def _train(program, data, n, config, validation, elbo, parallel) -> TrainState:
     from tqdm.auto import tqdm
 
     writer = parallel is None or parallel.rank == 0       # checkpoints from rank 0 only
-    optimizer = _adam(program, config.lr)
+    optimizer = adam(program, config.lr)
     shuffle = torch.Generator().manual_seed(int(config.seed))
     state = TrainState()
     ckpt = Path(config.checkpoint_dir) / CHECKPOINT if config.checkpoint_dir else None
@@ -140,16 +133,6 @@ def _train(program, data, n, config, validation, elbo, parallel) -> TrainState:
     if state.best_state is not None:
         program.load_state_dict(state.best_state)  # keep the best held-out parameters
     return state
-
-
-def _adam(program: Program, lr: float):
-    """Adam with the fused multi-tensor kernel where torch has one (several times faster per
-    step than a loop over parameters, which is most of the cost for small networks)."""
-    params = list(program.parameters())
-    try:
-        return torch.optim.Adam(params, lr=lr, fused=True)
-    except (RuntimeError, ValueError):
-        return torch.optim.Adam(params, lr=lr)
 
 
 def _epoch(program, elbo, optimizer, data, n, batch_size, shuffle, parallel=None) -> float:
