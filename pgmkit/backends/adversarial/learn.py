@@ -147,12 +147,7 @@ def _joint_epoch(game: Game, data, batch_size, shuffle, gopt, copt, state) -> di
             loss_c = losses.critic_loss(o.loss, critic(real_d), critic(fake_d))
         if penalty:
             loss_c = loss_c + penalty * losses.gradient_penalty(critic, real_d, fake_d)
-        loss_c.backward()
-        copt.step()
-        sums["critic"] += loss_c.detach()
-        sums["n_critic"] += 1
-        state.step += 1
-        if state.step % o.n_critic:
+        if not _critic_step(copt, loss_c, sums, state, o.n_critic):
             continue
         # generator step (generators and encoders together)
         gopt.zero_grad()
@@ -197,12 +192,7 @@ def _cycle_epoch(game: Game, data, batch_size, shuffle, gopt, copt, state) -> di
             loss_c = loss_c + penalty * (
                 losses.gradient_penalty(critic_b, rb, fake_b.detach())
                 + losses.gradient_penalty(critic_a, ra, fake_a.detach()))
-        loss_c.backward()
-        copt.step()
-        sums["critic"] += loss_c.detach()
-        sums["n_critic"] += 1
-        state.step += 1
-        if state.step % o.n_critic:
+        if not _critic_step(copt, loss_c, sums, state, o.n_critic):
             continue
         gopt.zero_grad()
         loss_g = (losses.generator_loss(o.loss, critic_b(fake_b))
@@ -241,3 +231,14 @@ def _restore(path: Path, game: Game, gopt, copt, shuffle) -> TrainState:
     torch.set_rng_state(payload["torch_rng"])
     shuffle.set_state(payload["shuffle_rng"])
     return TrainState(**payload["state"])
+
+
+def _critic_step(copt, loss_c, sums: dict, state, n_critic: int) -> bool:
+    """Apply one critic update and count it; whether the generator steps now (after
+    every ``n_critic`` critic steps)."""
+    loss_c.backward()
+    copt.step()
+    sums["critic"] += loss_c.detach()
+    sums["n_critic"] += 1
+    state.step += 1
+    return state.step % n_critic == 0
