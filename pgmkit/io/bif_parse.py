@@ -89,6 +89,19 @@ class _Tokens:
             out.append(self.next(context))
 
 
+def _declare(vname, line, vstates, states: dict, var_lines: dict, problems: list, source) -> None:
+    """Record a variable's states (BIF and XMLBIF alike); a second declaration or a
+    repeated state is a problem at its line, and a repeated declaration is not kept."""
+    if vname in states:
+        problems.append(Problem(f"is declared twice (first at line {var_lines[vname]})",
+                                vname, line, source))
+        return
+    dup = sorted(s for s, k in collections.Counter(vstates).items() if k > 1)
+    if dup:
+        problems.append(Problem(f"lists state(s) {dup} more than once: states must be "
+                                "unique", vname, line, source))
+    states[vname], var_lines[vname] = vstates, line
+
 def _items(tokens: list[tuple[str, str, int]]) -> list[str]:
     """A list of names or numbers: comma-separated items (words in one item joined by a
     space), or, without commas, one item per token."""
@@ -265,15 +278,7 @@ def parse_bif(text: str, source: str) -> tuple[dict, dict[str, int]]:
                 depth += {"{": 1, "}": -1}.get(k, 0)
         elif kind == "word" and word == "variable":
             vname, vline, vstates = _variable(tok, problems, source)
-            if vname in states:
-                problems.append(Problem(f"is declared twice (first at line {var_lines[vname]})",
-                                        vname, vline, source))
-                continue
-            dup = sorted(s for s, k in collections.Counter(vstates).items() if k > 1)
-            if dup:
-                problems.append(Problem(f"lists state(s) {dup} more than once: states must be "
-                                        "unique", vname, vline, source))
-            states[vname], var_lines[vname] = vstates, vline
+            _declare(vname, vline, vstates, states, var_lines, problems, source)
         elif kind == "word" and word == "probability":
             child, parents, entries, pline = _probability(tok, states, problems, source)
             if child in blocks:
@@ -344,15 +349,7 @@ def parse_xmlbif(text: str, source: str) -> tuple[dict, dict[str, int]]:
         vname = (v.findtext("NAME") or "").strip()
         line = name_lines.get(vname)
         outcomes = [(o.text or "").strip() for o in v.findall("OUTCOME")]
-        if vname in states:
-            problems.append(Problem(f"is declared twice (first at line {var_lines[vname]})",
-                                    vname, line, source))
-            continue
-        dup = sorted(s for s, k in collections.Counter(outcomes).items() if k > 1)
-        if dup:
-            problems.append(Problem(f"lists state(s) {dup} more than once: states must be "
-                                    "unique", vname, line, source))
-        states[vname], var_lines[vname] = outcomes, line
+        _declare(vname, line, outcomes, states, var_lines, problems, source)
     for d in net.findall("DEFINITION"):
         child = (d.findtext("FOR") or "").strip()
         line = for_lines.get(child)
