@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from pgmkit.cli.common import emit, load_model, parse_given, show_progress
+from pgmkit.cli.deep import report_draws
 from pgmkit.errors import DataError, UnsupportedError
 
 DATASETS = ("digits", "digits:train", "digits:test")
@@ -132,26 +133,7 @@ def sample(model, args) -> int:
                             f"or --given {b}=FILE.npy")
         n = len(np.asarray(next(iter(given.values()))).reshape(-1, 64))
     draws = model.sample(n, given=given or None, seed=args.seed)
-    wrote = []
-    if args.png:
-        from pgmkit.plots import sample_grid
-
-        image = [k for k in draws if not model.spec[k].latent and not model.spec[k].is_discrete]
-        wrote.append(str(sample_grid(draws[image[0]], args.png)))
-    if args.output:
-        path = Path(args.output)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(path, **{k: (v.astype(str) if v.dtype == object else v) for k, v in draws.items()})
-        wrote.append(str(path if path.suffix == ".npz" else path.with_name(path.name + ".npz")))
-    if args.json:
-        print(json.dumps({k: v.tolist() for k, v in draws.items()}))
-    elif not wrote:
-        for k, v in draws.items():
-            print(f"{k}: shape {list(v.shape)}")
-            print(np.array2string(v[: min(5, len(v))], precision=3, threshold=60))
-    else:
-        print(f"drew {n} samples; wrote " + ", ".join(wrote))
-    return 0
+    return report_draws(model, draws, args, n)
 
 
 def score(args) -> int:

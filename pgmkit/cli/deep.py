@@ -170,6 +170,13 @@ def sample(model, args) -> int:
     given = parse_given(getattr(args, "given", None))
     extra = {"mean": True} if args.mean else {}     # only deep models report means
     draws = model.sample(args.n, given=given or None, seed=args.seed, **extra)
+    return report_draws(model, draws, args, args.n)
+
+
+def report_draws(model, draws: dict, args, n: int) -> int:
+    """Write ``--png`` (a grid of the first real observed variable) and ``-o`` (an .npz,
+    atomically, never over the model's own files), then print what was drawn (or, with
+    ``--json``, the draws themselves when nothing was written)."""
     wrote = []
     if args.png:
         from pgmkit.plots import sample_grid
@@ -194,13 +201,13 @@ def sample(model, args) -> int:
         wrote.append(str(atomic_write(path, write, [args.model])))
     if args.json:
         emit({k: v for k, v in draws.items()} if not wrote else
-             {"samples": args.n, "wrote": wrote}, args)
+             {"samples": n, "wrote": wrote}, args)
     elif not wrote:
         for k, v in draws.items():
             print(f"{k}: shape {list(v.shape)}")
             print(np.array2string(v[: min(5, len(v))], precision=3, threshold=60))
     else:
-        print(f"drew {args.n} samples; wrote " + ", ".join(wrote))
+        print(f"drew {n} samples; wrote " + ", ".join(wrote))
     return 0
 
 
