@@ -80,20 +80,13 @@ def facade_for(spec: ModelSpec, backend: str | None = None):
                 why = f"{path.rpartition(':')[2]} on '{name}': {eng.problem(spec, operation)}"
                 reasons.append(why)
                 kinds_fit = set(spec.kinds()) <= set(eng.kinds(operation))
-                if structure is None or (kinds_fit and _needs_met(eng, spec, operation)):
+                if structure is None or (kinds_fit and
+                                         eng.needs_problem(spec, operation) is None):
                     fitting.append(why)  # only a CPD kind, or only the layout, is missing
                 break
     raise UnsupportedError(f"no engine runs model '{spec.name}'" +
                            (f" on backend '{named}'" if named else "") + ": " +
                            "; ".join(fitting or reasons))
-
-
-def _needs_met(eng, spec: ModelSpec, operation: str) -> bool:
-    """Whether the spec has what ``operation`` names in ``needs`` (temporal, static, ...),
-    whatever the engine's own structural check says."""
-    from pgmkit.backends.contract import REQUIREMENTS
-
-    return all(REQUIREMENTS[n][0](spec) for n in eng.operations[operation].needs)
 
 
 def wrap(spec: ModelSpec, backend: str | None = None):

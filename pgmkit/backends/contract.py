@@ -131,6 +131,14 @@ class Engine:
 
     def structure_problem(self, spec, operation: str) -> str | None:
         """Why the spec's structure (not its CPD kinds) rules ``operation`` out here."""
+        why = self.needs_problem(spec, operation)
+        if why is not None:
+            return why
+        check = self.operations[operation].check
+        return resolve(check)(spec) if check else None
+
+    def needs_problem(self, spec, operation: str) -> str | None:
+        """The first of the operation's ``needs`` the spec lacks (before its ``check``)."""
         op = self.operations.get(operation)
         if op is None:
             return f"it has no '{operation}' operation"
@@ -138,7 +146,7 @@ class Engine:
             test, text = REQUIREMENTS[need]
             if not test(spec):
                 return f"'{operation}' needs {text}"
-        return resolve(op.check)(spec) if op.check else None
+        return None
 
     def supports(self, spec, operation: str) -> bool:
         return self.problem(spec, operation) is None

@@ -34,6 +34,7 @@ steps 3-4.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -380,12 +381,14 @@ def _fold(cliques, order_all, active, cards) -> None:
             p.children = tuple(k for k in p.children if k != c)
 
 
+def _occurrences(cliques, order) -> Counter:
+    """How many of the ``order`` cliques hold each variable."""
+    return Counter(u for c in order for u in cliques[c].variables)
+
+
 def _sum_out(cliques, order, keep: set[int], cards) -> None:
     """Sum out of each active clique what no other active clique, evidence or query uses."""
-    count: dict[int, int] = {}
-    for c in order:
-        for u in cliques[c].variables:
-            count[u] = count.get(u, 0) + 1
+    count = _occurrences(cliques, order)
     for c in order:
         cl = cliques[c]
         drop = [i for i, u in enumerate(cl.variables) if count[u] == 1 and u not in keep]
@@ -403,10 +406,7 @@ def _gather(cliques, order, targets: set[int], cards) -> None:
     observed state, or the sum where the cell is missing), and the column never
     appears as an axis of the per-row arrays.
     """
-    count: dict[int, int] = {}
-    for c in order:
-        for u in cliques[c].variables:
-            count[u] = count.get(u, 0) + 1
+    count = _occurrences(cliques, order)
     for c in order:
         cl = cliques[c]
         if not cl.has_evidence:
